@@ -1,0 +1,130 @@
+"""The MediaPipe boundary: model checks, frame layouts, timestamps, a real face and no face."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data as skdata
+
+from posecoach.detector import (
+    DEFAULT_MODEL_PATH,
+    FaceTracker,
+    ModelError,
+    TrackerMode,
+    resolve_model_path,
+    to_rgb_uint8,
+    verify_model,
+)
+
+
+@pytest.fixture(scope="module")
+def astronaut_bgr() -> np.ndarray:
+    return cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+def test_bundled_model_verifies() -> None:
+    assert verify_model(DEFAULT_MODEL_PATH) == DEFAULT_MODEL_PATH
+
+
+def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.task"
+    with pytest.raises(ModelError) as e:
+        FaceTracker(missing)
+    assert str(e.value) == (
+        f"model file not found: {missing} "
+        "(restore assets/models/face_landmarker.task from the repository or pass --model PATH)"
+    )
+
+
+def test_corrupt_bundled_model_fails_sha256(tmp_path: Path) -> None:
+    bad = tmp_path / "face_landmarker.task"
+    shutil.copy(DEFAULT_MODEL_PATH, bad)
+    with bad.open("r+b") as f:
+        f.seek(1000)
+        f.write(b"\x00" * 16)
+    with pytest.raises(ModelError, match=r"^model file is corrupt \(sha256 mismatch\): "):
+        verify_model(bad)
+
+
+def test_garbage_model_file_cannot_load(tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.task"
+    bad.write_bytes(b"this is not a model" * 100)
+    with pytest.raises(ModelError, match=r"^cannot load model .*garbage\.task: "):
+        FaceTracker(bad)
+
+
+def test_env_var_overrides_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("POSECOACH_MODEL", str(tmp_path / "m.task"))
+    assert resolve_model_path() == tmp_path / "m.task"
+    assert resolve_model_path("x.task") == Path("x.task")
+    monkeypatch.delenv("POSECOACH_MODEL")
+    assert resolve_model_path() == DEFAULT_MODEL_PATH
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [((20, 30), np.uint8), ((20, 30, 1), np.uint8), ((20, 30, 3), np.uint8), ((20, 30, 4), np.uint8),
+     ((20, 30, 3), np.uint16), ((20, 30, 3), np.float32)],
+)
+def test_any_layout_becomes_rgb_uint8(shape: tuple[int, ...], dtype: type) -> None:
+    frame = np.full(shape, 1.0 if dtype is np.float32 else np.iinfo(dtype).max, dtype)
+    rgb = to_rgb_uint8(frame)
+    assert rgb.shape == (20, 30, 3) and rgb.dtype == np.uint8 and rgb.flags.c_contiguous
+    assert int(rgb.min()) == 255
+
+
+def test_bgr_is_swapped_to_rgb() -> None:
+    frame = np.zeros((4, 4, 3), np.uint8)
+    frame[..., 0] = 200  # blue in OpenCV order
+    assert to_rgb_uint8(frame)[0, 0].tolist() == [0, 0, 200]
+
+
+def test_large_frames_are_downscaled() -> None:
+    rgb = to_rgb_uint8(np.zeros((2160, 3840, 3), np.uint8), max_side=1280)
+    assert rgb.shape == (720, 1280, 3)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((4, 4, 5), np.uint8), np.zeros(7, np.uint8)])
+def test_non_images_are_rejected(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="^not an image"):
+        to_rgb_uint8(bad)
+
+
+def test_timestamps_strictly_increase_whatever_the_source_says(astronaut_bgr: np.ndarray) -> None:
+    small = cv2.resize(astronaut_bgr, (256, 256))
+    with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        stamps = [tracker.process(small, t).t_ms for t in (100, 100, 50, None, float("nan"), 101, 500)]
+    assert stamps == [100, 101, 102, 103, 104, 105, 500]
+
+
+def test_real_face_gives_a_full_observation(astronaut_bgr: np.ndarray) -> None:
+    with FaceTracker(mode=TrackerMode.IMAGE) as tracker:
+        face = tracker.process(astronaut_bgr)
+    assert face.has_face and face.n_faces == 1
+    assert face.landmarks.shape == (478, 3) and face.landmarks.dtype == np.float32
+    assert face.blendshapes.shape == (52,)
+    assert face.image_wh == (512, 512)
+    # The astronaut's face is in the upper middle of the picture.
+    cx, cy = face.landmarks[:, :2].mean(axis=0)
+    assert 0.35 < cx < 0.6 and 0.15 < cy < 0.45
+    assert face.matrix[3].tolist() == [0, 0, 0, 1]
+
+
+def test_downscaled_inference_keeps_landmarks_in_original_coordinates(astronaut_bgr: np.ndarray) -> None:
+    big = cv2.resize(astronaut_bgr, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    with FaceTracker(mode=TrackerMode.IMAGE) as tracker:
+        small_face = tracker.process(astronaut_bgr)
+        big_face = tracker.process(big)
+    assert big_face.image_wh == (2048, 2048)
+    assert np.abs(big_face.landmarks[:, :2] - small_face.landmarks[:, :2]).max() < 0.01
+
+
+@pytest.mark.parametrize("value", [0, 255])
+def test_blank_frames_have_no_face(value: int) -> None:
+    with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        face = tracker.process(np.full((360, 640, 3), value, np.uint8), 0)
+    assert not face.has_face and face.n_faces == 0 and face.landmarks.shape == (0, 3)
