@@ -1,0 +1,126 @@
+"""One frame in, one :class:`FrameResult` out.
+
+detector -> metrics -> plausibility/persistence -> calibration -> smoothing -> scoring ->
+coaching -> hold. The stages downstream of the detector live in :meth:`Pipeline.process_face`
+so they can be tested with synthetic :class:`FaceFrame` values and no model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from posecoach.coaching import Coach, HoldTracker
+from posecoach.detector import FaceTracker
+from posecoach.metrics import compute_metrics, is_plausible_face
+from posecoach.results import FaceFrame, FrameResult, Metrics
+from posecoach.scoring import score_metrics
+from posecoach.smoothing import MetricsSmoother, NoSmoother
+from posecoach.targets import Target
+from posecoach.timing import StageTimer
+
+
+class MetricsCalibration(Protocol):
+    """A person's calibration: maps raw metrics to metrics relative to their own face."""
+
+    def apply(self, metrics: Metrics) -> Metrics: ...
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How the per-frame loop behaves.
+
+    Attributes:
+        strictness: >1 narrows every tolerance (harder), <1 widens it.
+        hold_s: seconds the score must stay at or above the threshold; None = the target's.
+        smoothing: One Euro smoothing of the metrics (off for single photos and tests).
+        min_face_frames: frames a face must persist before it is coached. MediaPipe sometimes
+            "finds" a face for a frame or two in a cartoon; 1 for single photos.
+    """
+
+    strictness: float = 1.0
+    hold_s: float | None = None
+    smoothing: bool = True
+    min_face_frames: int = 3
+
+
+class Pipeline:
+    """The coaching loop for one person and one target.
+
+    Args:
+        target: the look being practised.
+        tracker: a :class:`FaceTracker` (owned by the caller); None for :meth:`process_face` only.
+        profile: the person's calibration, or None to coach uncalibrated.
+        options: :class:`PipelineOptions`.
+        timer: collects per-stage timings when given (``--timings``).
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        tracker: FaceTracker | None = None,
+        *,
+        profile: MetricsCalibration | None = None,
+        options: PipelineOptions = PipelineOptions(),
+        timer: StageTimer | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.profile = profile
+        self.options = options
+        self.timer = timer
+        self._frame = 0
+        self._face_run = 0
+        self.target = target
+        self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
+        self._coach = Coach(target)
+        self._hold = HoldTracker(target.threshold, options.hold_s if options.hold_s is not None else target.hold_s)
+
+    def set_target(self, target: Target) -> None:
+        """Switch the look being practised (coaching and hold start over)."""
+        self.target = target
+        self._coach = Coach(target)
+        self._hold = HoldTracker(target.threshold, self.options.hold_s if self.options.hold_s is not None else target.hold_s)
+
+    def reset(self) -> None:
+        """Forget the face (smoothing, persistence, cue, hold progress); keep the target."""
+        self._face_run = 0
+        self._smoother.reset()
+        self._coach.reset()
+        self._hold.reset()
+
+    def process(self, image: np.ndarray, t_ms: float | None = None, *, bgr: bool = True) -> FrameResult:
+        """Run the whole loop on one raw (un-mirrored) frame."""
+        if self.tracker is None:
+            raise RuntimeError("Pipeline.process needs a tracker; use process_face for FaceFrames")
+        timer = self.timer
+        t0 = time.perf_counter() if timer else 0.0
+        face = self.tracker.process(image, t_ms, bgr=bgr)
+        if timer:
+            timer.add("inference", time.perf_counter() - t0)
+        return self.process_face(face)
+
+    def process_face(self, face: FaceFrame) -> FrameResult:
+        """Everything downstream of the detector, for one observation."""
+        timer = self.timer
+        t0 = time.perf_counter() if timer else 0.0
+        index = self._frame
+        self._frame += 1
+        raw = compute_metrics(face) if face.has_face and is_plausible_face(face) else None
+        self._face_run = self._face_run + 1 if raw is not None else 0
+        if self._face_run < self.options.min_face_frames:
+            raw = None
+        calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
+        metrics = self._smoother.update(calibrated, face.t_ms)
+        score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None
+        cue = self._coach.update(score, face.t_ms)
+        hold = self._hold.update(score.score if score is not None else None, face.t_ms)
+        if raw is None and face.has_face:
+            # An implausible or not-yet-persistent face is not coached and not reported.
+            face = FaceFrame.empty(face.image_wh, face.t_ms)
+        result = FrameResult(index, face.t_ms, face, metrics, raw, score, cue, hold)
+        if timer:
+            timer.add("coach", time.perf_counter() - t0)
+        return result
