@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up posecoach in ./.venv (safe to run again). With --test it also installs the test tools
+# and, where it can (root or sudo), Debian's chromium for the end-to-end browser test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; raise SystemExit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "posecoach needs Python 3.11 or newer (found: $("$PY" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+
+extra=""
+[ "${1:-}" = "--test" ] && extra="[test]"
+echo "posecoach: installing into .venv ..."
+.venv/bin/python -m pip install --disable-pip-version-check -q -e ".${extra}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+    # The browser test drives Debian's chromium through Playwright (never `playwright install`).
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "posecoach: chromium not installed and no root: the browser test will be skipped (apt-get install chromium)" >&2
+    fi
+fi
+echo "posecoach: ready"
