@@ -242,15 +242,21 @@ class FaceTracker:
         Raises:
             ValueError: the array is not an image.
         """
-        h, w = frame.shape[:2]
-        rgb = to_rgb_uint8(frame, self.max_side, bgr=bgr)
+        return self.infer(self.prepare(frame, bgr=bgr), (frame.shape[1], frame.shape[0]), t_ms)
+
+    def prepare(self, frame: np.ndarray, *, bgr: bool = True) -> np.ndarray:
+        """The RGB uint8 image MediaPipe will see (downscaled, colour converted)."""
+        return to_rgb_uint8(frame, self.max_side, bgr=bgr)
+
+    def infer(self, rgb: np.ndarray, image_wh: tuple[int, int], t_ms: float | None = None) -> FaceFrame:
+        """Run the landmarker on a :meth:`prepare`-d image of an ``image_wh`` (w, h) frame."""
         ts = self.next_timestamp(t_ms)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         if self.mode is TrackerMode.VIDEO:
             result = self._landmarker.detect_for_video(image, ts)
         else:
             result = self._landmarker.detect(image)
-        return face_frame_from_result(result, (w, h), ts)
+        return face_frame_from_result(result, image_wh, ts)
 
 
 def face_frame_from_result(result: object, image_wh: tuple[int, int], t_ms: int) -> FaceFrame:

@@ -96,10 +96,14 @@ class Pipeline:
         if self.tracker is None:
             raise RuntimeError("Pipeline.process needs a tracker; use process_face for FaceFrames")
         timer = self.timer
-        t0 = time.perf_counter() if timer else 0.0
-        face = self.tracker.process(image, t_ms, bgr=bgr)
-        if timer:
-            timer.add("inference", time.perf_counter() - t0)
+        if timer is None:
+            return self.process_face(self.tracker.process(image, t_ms, bgr=bgr))
+        t0 = time.perf_counter()
+        rgb = self.tracker.prepare(image, bgr=bgr)
+        t1 = time.perf_counter()
+        face = self.tracker.infer(rgb, (image.shape[1], image.shape[0]), t_ms)
+        timer.add("preprocess", t1 - t0)
+        timer.add("inference", time.perf_counter() - t1)
         return self.process_face(face)
 
     def process_face(self, face: FaceFrame) -> FrameResult:
@@ -122,5 +126,5 @@ class Pipeline:
             face = FaceFrame.empty(face.image_wh, face.t_ms)
         result = FrameResult(index, face.t_ms, face, metrics, raw, score, cue, hold)
         if timer:
-            timer.add("coach", time.perf_counter() - t0)
+            timer.add("metrics+scoring+cues", time.perf_counter() - t0)
         return result
