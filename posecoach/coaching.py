@@ -147,6 +147,8 @@ class Coach:
         grace_ms: how long a lost face keeps the last cue before "Move into the frame".
         hold_band: score points below the threshold a held look may dip before the coach
             leaves "Hold it there" (entering needs the full threshold).
+        drop_band: a score this far below the threshold leaves "Hold it there" at once: the
+            look is clearly lost, and "hold it" would tell the person the wrong thing.
 
     ``update(score, t_ms)`` takes the frame's :class:`TargetScore` (None = no face) and its
     time in milliseconds, and returns the :class:`Cue` to show:
@@ -173,12 +175,14 @@ class Coach:
         debounce_ms: float = 500.0,
         grace_ms: float = 500.0,
         hold_band: float = 5.0,
+        drop_band: float = 15.0,
     ) -> None:
         self.target = target
         self.margin = margin
         self.debounce_ms = debounce_ms
         self.grace_ms = grace_ms
         self.hold_band = hold_band
+        self.drop_band = drop_band
         self._hold_cue = Cue(target.hold_cue or HOLD_TEXT)
         self._no_face_cue = Cue(NO_FACE_TEXT)
         self.reset()
@@ -203,7 +207,12 @@ class Coach:
             return self._face_lost(t_ms)
         self._lost_since = None
         desired = self._desired(score)
-        if self._mode in (CoachMode.IDLE, CoachMode.NO_FACE) or (desired == _HOLD and self._mode is CoachMode.CUE):
+        lost_look = self._mode is CoachMode.HOLD and score.score < self.target.threshold - self.drop_band
+        if (
+            self._mode in (CoachMode.IDLE, CoachMode.NO_FACE)
+            or (desired == _HOLD and self._mode is CoachMode.CUE)
+            or (lost_look and desired != _HOLD)
+        ):
             # A face (re)appearing gets its cue at once; so does hitting the look (the hold
             # timer starts now, and the score band below keeps "hold" from flickering).
             self._switch(desired, score)

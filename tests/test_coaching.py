@@ -176,6 +176,12 @@ def test_hold_it_there_with_a_score_band() -> None:
     assert texts[:15] == [HOLD_TEXT] * 15 and texts[-1] == "Soften the smile"  # after ~0.5 s below the band
 
 
+def test_a_clearly_lost_look_leaves_hold_at_once() -> None:
+    coach = Coach(TWO)  # threshold 80, drop band 15
+    assert coach.update(scored(85, smile=(0.9, -1), pitch=(1.0, 0)), 0).text == HOLD_TEXT
+    assert coach.update(scored(50, smile=(0.1, -1), pitch=(1.0, 0)), FRAME_MS).text == "Soften the smile"
+
+
 def test_custom_hold_cue() -> None:
     t = Target("t", "T", "", (MetricRange("smile", 0.2, 0.4, 0.1),), hold_cue="Stay right there")
     assert first_cue(t, metrics(smile=0.3)) == Cue("Stay right there")
