@@ -41,7 +41,12 @@ def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
         yield
         return
     old_stderr = sys.stderr
-    sys.stderr = open(saved, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    try:
+        python_uses_fd2 = sys.stderr.fileno() == 2
+    except (OSError, ValueError, AttributeError):  # already redirected (e.g. captured by a test)
+        python_uses_fd2 = False
+    if python_uses_fd2:
+        sys.stderr = open(saved, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -146,14 +151,16 @@ def _load_target(name: str | None):  # noqa: ANN202
 
 
 def _load_profile(name: str | None):  # noqa: ANN202
+    """The calibration profile, or None. A profile that cannot be used is not fatal: one
+    ``posecoach: warning: ...: coaching uncalibrated`` line on stderr and the coach carries on."""
     if name is None:
         return None
-    from posecoach.calibration import CalibrationError, load_profile
+    from posecoach.calibration import load_profile_or_warn
 
-    try:
-        return load_profile(name)
-    except CalibrationError as e:
-        raise UsageError(str(e)) from None
+    profile, warning = load_profile_or_warn(name)
+    if warning:
+        print(f"posecoach: warning: {warning}", file=sys.stderr)
+    return profile
 
 
 def _open_tracker(model: str | None, image: bool, verbose: bool):  # noqa: ANN202
@@ -332,6 +339,158 @@ def cmd_live(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _phase_line(stats, window=None) -> str:  # noqa: ANN001 - PhaseStats, Window
+    m = stats.median
+    where = f" ({window})" if window is not None else ""
+    light = f", brightness {stats.luma:.0f}/255" if stats.luma is not None else ""
+    head = (
+        f"{stats.phase + ':':<8} {stats.frames} frames{where}, "
+        f"face in {stats.with_face} ({stats.face_fraction:.0%}){light}"
+    )
+    if stats.phase == "neutral":
+        return (
+            f"{head}; yaw {m['yaw']:+.1f}°, pitch {m['pitch']:+.1f}°, roll {m['roll']:+.1f}°, "
+            f"smile {m['smile']:.2f}, eyes {m['eye_open_left']:.2f}/{m['eye_open_right']:.2f}"
+        )
+    if stats.phase == "smile":
+        return f"{head}; smile {m['smile']:.2f}"
+    return f"{head}; eyes {m['eye_open_left']:.2f}/{m['eye_open_right']:.2f}"
+
+
+def _print_calibration(profile, path, lines: list[str]) -> None:  # noqa: ANN001
+    for line in lines:
+        print(line)
+    if not profile.closed_measured:
+        print("closed:  skipped; closed eyes default to a fraction of open")
+    for line in profile.summary_lines():
+        print(f"  {line}")
+    print(f"profile: {path}")
+    print(f"use it:  posecoach analyze VIDEO --profile {profile.name}  (or live --profile {profile.name})")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from posecoach.calibration import CalibrationError, validate_name
+
+    try:
+        validate_name(args.name)
+    except CalibrationError as e:
+        raise UsageError(str(e)) from None
+    if args.camera is not None:
+        if args.neutral or args.smile or args.closed:
+            raise UsageError(
+                "--neutral/--smile/--closed select times in a video file; with --camera the phases are prompted live"
+            )
+        return _calibrate_camera(args)
+    if args.source is None:
+        raise UsageError("calibrate needs a video file (with --neutral and --smile) or --camera N")
+    if args.no_closed:
+        raise UsageError("--no-closed is for --camera; for a video file leave out --closed")
+    if args.neutral is None or args.smile is None:
+        raise UsageError(
+            "calibrating from a video file needs --neutral START:END and --smile START:END (seconds into the video)"
+        )
+    return _calibrate_video(args)
+
+
+def _calibrate_video(args: argparse.Namespace) -> int:
+    from posecoach.calibration import (
+        CalibrationError,
+        PhaseRejected,
+        build_profile,
+        check_closed,
+        check_neutral,
+        check_smile,
+        save_profile,
+    )
+    from posecoach.calibration_run import TrackerObserver, collect_windows
+    from posecoach.sources import SourceError, open_source
+
+    windows = {"neutral": args.neutral, "smile": args.smile}
+    if args.closed is not None:
+        windows["closed"] = args.closed
+    try:
+        source = open_source(args.source)
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    last_ms = [0.0]
+
+    def frames():  # noqa: ANN202
+        for frame in source:
+            last_ms[0] = frame.t_ms
+            yield frame
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        if source.is_image:
+            raise UsageError(f"{args.source}: calibration needs a video (a few seconds per phase), not a photo")
+        tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
+        samples = collect_windows(frames(), TrackerObserver(tracker), windows)
+    for phase, window in windows.items():
+        if samples[phase].frames == 0:
+            raise UsageError(
+                f"{args.source}: --{phase} {window.start_s:g}:{window.end_s:g} holds no frames "
+                f"(the video ends at {last_ms[0] / 1000:.2f} s)"
+            )
+    try:
+        profile = build_profile(args.name, samples["neutral"], samples["smile"], samples.get("closed"))
+    except PhaseRejected as e:
+        raise UsageError(str(e)) from None
+    neutral = check_neutral(samples["neutral"])
+    stats = [neutral, check_smile(samples["smile"], neutral)]
+    if "closed" in samples:
+        stats.append(check_closed(samples["closed"], neutral))
+    try:
+        path = save_profile(profile)
+    except CalibrationError as e:
+        raise UsageError(str(e)) from None
+    _print_calibration(profile, path, [_phase_line(st, windows[st.phase]) for st in stats])
+    return EXIT_OK
+
+
+def _calibrate_camera(args: argparse.Namespace) -> int:
+    from posecoach.calibration import (
+        CalibrationError,
+        CalibrationRecorder,
+        check_closed,
+        check_neutral,
+        check_smile,
+        save_profile,
+    )
+    from posecoach.calibration_run import TerminalPrompter, TrackerObserver, run_timed
+    from posecoach.sources import CameraSource, SourceError
+
+    recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
+    try:
+        source = CameraSource(args.camera)
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    total = sum(p.record_s for p in recorder.plan) + recorder.prepare_s * len(recorder.plan)
+    print(
+        f"Calibrating {args.name!r}: about {total:.0f} s. Sit facing the camera in good light and follow the prompts.",
+        flush=True,
+    )
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
+        prompter = TerminalPrompter(lambda line: print(line, flush=True))
+        state = run_timed(iter(source), TrackerObserver(tracker), recorder, prompter, max_missing=20)
+    if state.status == "failed":
+        raise UsageError(f"calibration failed: {state.feedback}")
+    if state.profile is None:
+        raise UsageError(f"camera {args.camera}: stopped delivering frames before the calibration finished")
+    try:
+        path = save_profile(state.profile)
+    except CalibrationError as e:
+        raise UsageError(str(e)) from None
+    samples = recorder.samples
+    neutral = check_neutral(samples["neutral"])
+    stats = [neutral, check_smile(samples["smile"], neutral)]
+    if "closed" in samples:
+        stats.append(check_closed(samples["closed"], neutral))
+    _print_calibration(state.profile, path, [_phase_line(st) for st in stats])
+    return EXIT_OK
+
+
 # -- argument parsing ------------------------------------------------------------------
 def _positive_float(text: str) -> float:
     try:
@@ -341,6 +500,20 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def _time_window(text: str):  # noqa: ANN202 - calibration_run.Window
+    from posecoach.calibration_run import Window
+
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return Window(float(start), float(end))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START:END in seconds with 0 <= START < END (e.g. 0:3), got {text!r}"
+        ) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -379,6 +552,25 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--no-mirror", action="store_true", help="show the raw camera image, not a mirror image")
     live.add_argument("--no-window", action="store_true", help="print score and cue changes instead of a window")
     live.set_defaults(func=cmd_live)
+
+    c = sub.add_parser(
+        "calibrate",
+        help="learn your neutral face, smile and eyes (from a video file or live from a camera)",
+        description="Learn a person's neutral face, smile and eye range so coaching is relative to their own face. "
+        "From a video file, give the time ranges of each phase; with --camera, follow the prompts (about 14 s).",
+    )
+    csrc = c.add_mutually_exclusive_group()
+    csrc.add_argument("source", nargs="?", help="a video file holding the phases")
+    csrc.add_argument("--camera", type=int, help="calibrate live from this camera index, with prompts")
+    c.add_argument("--name", required=True, help="profile name (letters, digits, _ or -): calibration/NAME.json")
+    window = {"type": _time_window, "metavar": "START:END"}
+    c.add_argument("--neutral", **window, help="seconds of a relaxed face looking into the lens")
+    c.add_argument("--smile", **window, help="seconds of the biggest natural smile")
+    c.add_argument("--closed", **window, help="seconds with the eyes gently closed (optional)")
+    c.add_argument("--no-closed", action="store_true", help="with --camera: skip the eyes-closed phase")
+    c.add_argument("--model", help="FaceLandmarker .task file (default: $POSECOACH_MODEL or the bundled model)")
+    c.add_argument("--verbose", action="store_true", help="show MediaPipe's and FFmpeg's native log lines")
+    c.set_defaults(func=cmd_calibrate)
 
     return p
 
