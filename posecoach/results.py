@@ -144,6 +144,10 @@ class Metrics:
     * ``roll`` > 0 when the eye on the image's right side is higher than the eye on the
       image's left (the face turned counter-clockwise in the raw image).
 
+    Yaw and pitch are measured against the line of sight from the lens to the face
+    (0/0 = facing the lens wherever the face sits in the frame); see
+    :func:`posecoach.metrics.head_angles`.
+
     Expression scores are 0..1. ``eye_open_left``/``eye_open_right`` are the eyes on the
     image's left/right side. Framing values are fractions of the frame: ``face_x``,
     ``face_y`` the face centre (0..1 from the left/top edge), ``face_height`` the face

@@ -1,0 +1,584 @@
+"""Pure per-frame measurements: :class:`FaceFrame` in, :class:`Metrics` out.
+
+No I/O, no state, no OpenCV: every function here is a plain function of one observation,
+so it can be tested with synthetic faces and called from any thread.
+
+Conventions (all in the raw, un-mirrored camera image):
+
+* Angles are degrees. ``yaw`` > 0 when the nose points toward the image's right edge,
+  ``pitch`` > 0 when the chin lifts, ``roll`` > 0 when the eye on the image's right side
+  is higher than the other (the face turned counter-clockwise in the image). They are
+  measured against the line of sight from the lens to the face, so 0/0 means "facing the
+  lens" wherever the face sits in the frame (see :func:`head_angles`).
+* ``*_left`` / ``*_right`` are the image's left / right side. MediaPipe's ``*Left`` /
+  ``*Right`` blendshapes are the subject's own sides, so the image's left eye is the
+  subject's *right* eye (``eyeBlinkRight``).
+* Expression scores are 0..1 and *uncalibrated*: they are absolute readings meant to be
+  made relative to the person's neutral by the calibration stage.
+
+Landmark geometry is measured in pixels, in 3-D: ``x * width``, ``y * height`` and
+``z * width`` (MediaPipe's ``z`` is in roughly the scale of ``x``). Distances in 3-D do not
+shrink when the head turns or tilts, which keeps ratios such as eye aperture / eye width
+steady across poses. Every metric needs a handful of landmarks only; they are gathered
+once with one integer index array (:data:`_IDX`) instead of touching all 478 points.
+
+MediaPipe sometimes reports a face in a cartoon or a logo for a frame or two; check
+:func:`is_plausible_face` before trusting the metrics of a frame.
+
+Example::
+
+    with FaceTracker(mode=TrackerMode.IMAGE) as tracker:
+        face = tracker.process(image_bgr)
+    if face.has_face and is_plausible_face(face):
+        m = compute_metrics(face)
+        print(f"yaw {m.yaw:+.0f} deg, smile {m.smile:.2f}, eyes {m.eyes.value}")
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from posecoach.results import BS, EyeState, FaceFrame, Metrics
+
+__all__ = [
+    "EYES_CLOSED_BELOW",
+    "EYES_LOWERED_BELOW",
+    "LOOKING_DOWN_ABOVE",
+    "FaceGeometry",
+    "brow_raise",
+    "cheek_raise",
+    "compute_metrics",
+    "eye_openness",
+    "eye_state",
+    "face_geometry",
+    "framing",
+    "gaze_on_lens",
+    "genuine_smile",
+    "grimace",
+    "head_angles",
+    "is_plausible_face",
+    "looking_down_score",
+    "mouth_open",
+    "rotation_matrix",
+    "smile",
+    "squinch",
+]
+
+# --- landmark indices -------------------------------------------------------------------
+# Per eye, ordered (image-left eye, image-right eye) = (subject's right, subject's left).
+_EYE_CORNER_A = (33, 362)  # the corner on the image-left end of each eye
+_EYE_CORNER_B = (133, 263)  # the corner on the image-right end of each eye
+_EYE_UPPER = ((160, 159, 158), (385, 386, 387))  # upper lid, paired with _EYE_LOWER
+_EYE_LOWER = ((144, 145, 153), (380, 374, 373))
+_IRIS = (468, 473)  # iris centres (refined landmarks)
+_MOUTH = (61, 291, 13, 14)  # corner image-left, corner image-right, inner upper lip, inner lower lip
+_FACE = (10, 152, 234, 454, 1)  # forehead top, chin, cheek image-left, cheek image-right, nose tip
+
+#: Every landmark the metrics read, gathered once per frame.
+_IDX = np.array(
+    [
+        *_EYE_CORNER_A,
+        *_EYE_CORNER_B,
+        *np.ravel(_EYE_UPPER),
+        *np.ravel(_EYE_LOWER),
+        *_IRIS,
+        *_MOUTH,
+        *_FACE,
+    ],
+    dtype=np.intp,
+)
+# Row slices into the gathered array, in the order above.
+_CA, _CB, _UP, _LO, _IR = slice(0, 2), slice(2, 4), slice(4, 10), slice(10, 16), slice(16, 18)
+_M_L, _M_R, _LIP_U, _LIP_D = 18, 19, 20, 21
+_FOREHEAD, _CHIN = 22, 23
+_FACE_ROWS = slice(22, 26)  # forehead, chin, both cheeks (the nose tip, row 26, adds relief)
+
+# --- blendshape indices (image-left eye = subject's right) ------------------------------
+_BLINK = (BS["eyeBlinkRight"], BS["eyeBlinkLeft"])
+_SQUINT = (BS["eyeSquintRight"], BS["eyeSquintLeft"])
+_LOOK_DOWN = (BS["eyeLookDownLeft"], BS["eyeLookDownRight"])
+_SMILE = (BS["mouthSmileLeft"], BS["mouthSmileRight"])
+_STRETCH = (BS["mouthStretchLeft"], BS["mouthStretchRight"])
+_FROWN = (BS["mouthFrownLeft"], BS["mouthFrownRight"])
+_BROW_DOWN = (BS["browDownLeft"], BS["browDownRight"])
+_BROW_INNER_UP = BS["browInnerUp"]
+_BROW_OUTER_UP = (BS["browOuterUpLeft"], BS["browOuterUpRight"])
+
+# --- calibration-free constants, measured on the shared clips (see tests/test_metrics.py)
+#: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0)
+#: and 1 (wide). A relaxed open eye is ~0.33-0.37 -> eye_open ~0.7-0.8.
+_APERTURE_SHUT, _APERTURE_WIDE = 0.08, 0.44
+#: Below this mean eye_open the lids are shut (the recorded blink reads 0.00-0.19, the
+#: narrowed eyes of a broad smile >= 0.44).
+EYES_CLOSED_BELOW = 0.25
+#: Below this mean eye_open the lids count as lowered (a downward glance lowers them).
+EYES_LOWERED_BELOW = 0.5
+#: Gaze-down evidence (see :func:`looking_down_score`) above which lowered lids mean
+#: "looking down" rather than "blinking". A blink raises eyeLookDown too, but by no more
+#: than ~0.2 over eyeBlink (0.14-0.19 on the recorded blink).
+LOOKING_DOWN_ABOVE = 0.3
+
+
+# --- head pose ---------------------------------------------------------------------------
+def head_angles(matrix: np.ndarray, *, view_relative: bool = True) -> tuple[float, float, float]:
+    """Yaw, pitch and roll in degrees from MediaPipe's 4x4 facial transformation matrix.
+
+    The matrix maps the canonical face (x to the image's right, y up, z out of the face
+    toward the camera when frontal) into an OpenGL-style camera space (x right, y up, the
+    camera looking down -z). Its rotation is decomposed as ``Ry(yaw) @ Rx(-pitch) @
+    Rz(roll)``: ``pitch = asin(R[1,2])`` is the forward vector's climb and stays within
+    ±90 degrees, so no axis order flip can turn a level head into ±180 degrees.
+
+    Signs: ``yaw`` > 0 when the nose points toward the image's right edge; ``pitch`` > 0
+    when the chin lifts; ``roll`` > 0 when the face turns counter-clockwise in the image
+    (the image-right eye higher).
+
+    Args:
+        matrix: ``(4, 4)`` facial transformation matrix (rotation may carry a scale).
+        view_relative: measure the pose against the line of sight from the camera to the
+            face (the translation) instead of the optical axis. A face near the top of a
+            wide frame that looks into the lens then reads pitch ~0, as a photographer
+            would see it, and rotating the image leaves yaw and pitch unchanged.
+
+    Returns:
+        ``(yaw, pitch, roll)`` in degrees; ``(0, 0, 0)`` for a zero (no-face) matrix.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    r = m[:3, :3]
+    norms = np.sqrt((r * r).sum(axis=0))
+    if not np.all(norms > 1e-9):
+        return 0.0, 0.0, 0.0
+    r = r / norms  # remove any uniform scale so asin sees a unit vector
+    if view_relative:
+        t = m[:3, 3]
+        dist = math.sqrt(float(t @ t))
+        if dist > 1e-9:
+            r = _view_rotation(-t / dist).T @ r
+    yaw = math.degrees(math.atan2(r[0, 2], r[2, 2]))
+    pitch = math.degrees(math.asin(max(-1.0, min(1.0, r[1, 2]))))
+    roll = math.degrees(math.atan2(r[1, 0], r[1, 1]))
+    return yaw, pitch, roll
+
+
+def _view_rotation(to_camera: np.ndarray) -> np.ndarray:
+    """The rotation ``Ry(a) @ Rx(-b)`` that turns the +z axis onto the unit vector ``to_camera``."""
+    a = math.atan2(to_camera[0], to_camera[2])
+    b = math.asin(max(-1.0, min(1.0, float(to_camera[1]))))
+    ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
+    # Ry(a) @ Rx(-b), written out: columns are the rotated x, y and z axes.
+    return np.array([[ca, -sa * sb, sa * cb], [0.0, cb, sb], [-sa, -ca * sb, ca * cb]])
+
+
+def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """The 3x3 rotation with the given angles (degrees), inverse of :func:`head_angles`.
+
+    ``Ry(yaw) @ Rx(-pitch) @ Rz(roll)`` in the conventions of :func:`head_angles`
+    (useful to build synthetic faces and test fixtures).
+    """
+    y, p, r = (math.radians(v) for v in (yaw, pitch, roll))
+    ry = np.array([[math.cos(y), 0.0, math.sin(y)], [0.0, 1.0, 0.0], [-math.sin(y), 0.0, math.cos(y)]])
+    rx = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(p), math.sin(p)], [0.0, -math.sin(p), math.cos(p)]])
+    rz = np.array([[math.cos(r), -math.sin(r), 0.0], [math.sin(r), math.cos(r), 0.0], [0.0, 0.0, 1.0]])
+    return ry @ rx @ rz
+
+
+# --- landmark geometry -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FaceGeometry:
+    """Pose-independent landmark measurements of one face, computed once per frame.
+
+    Lengths are ratios (unitless). Per-eye pairs are ``(image-left eye, image-right eye)``.
+    The face frame: ``x`` from the image-left eye to the image-right eye, ``y`` from the
+    eyes toward the mouth (down the face), both in 3-D.
+
+    Attributes:
+        interocular_px: distance between the eye centres, pixels (3-D).
+        eye_aperture: mean lid-to-lid distance over eye width, per eye (~0.36 relaxed,
+            ~0.29 in a broad smile, ~0.08 shut).
+        lower_lid: lower-lid height below the eye-corner line over eye width, per eye
+            (smaller = lower lid raised; ~0.12 relaxed, ~0.04-0.09 with a cheek raise).
+        iris_x: iris centre offset from the eye-corner midpoint along face x over eye
+            width, per eye (> 0 toward the image's right).
+        iris_y: the same along face y (> 0 down the face; ~-0.03..-0.09 looking ahead).
+        mouth_width: corner-to-corner over interocular (~0.7 relaxed, ~1.1 broad smile).
+        corner_lift: height of the lip-line centre below the mouth corners, over mouth
+            width (> 0 when the corners are above the centre, i.e. turned up).
+        lip_gap: inner-lip gap over interocular (0 closed).
+        eye_mouth: eye-midpoint to mouth-midpoint distance over interocular (~0.9-1.3).
+        face_length: forehead-to-chin over interocular (~2.4-2.9).
+        relief: depth spread of the sampled landmarks along the face normal (nose tip to
+            cheeks) over interocular (~1.4-1.7; does not change with head turns).
+        centre_xy: face centre as fractions of the frame width and height.
+        height_frac: forehead-to-chin distance in the image over the frame height.
+    """
+
+    interocular_px: float
+    eye_aperture: tuple[float, float]
+    lower_lid: tuple[float, float]
+    iris_x: tuple[float, float]
+    iris_y: tuple[float, float]
+    mouth_width: float
+    corner_lift: float
+    lip_gap: float
+    eye_mouth: float
+    face_length: float
+    relief: float
+    centre_xy: tuple[float, float]
+    height_frac: float
+
+
+def face_geometry(face: FaceFrame) -> FaceGeometry:
+    """Measure the landmark geometry every metric uses (see :class:`FaceGeometry`).
+
+    ``face`` must have a face (478 landmarks). Works in pixels, in 3-D (``z * width``).
+    """
+    w, h = face.image_wh
+    w, h = float(w or 1), float(h or 1)
+    p = face.landmarks[_IDX].astype(np.float64) * (w, h, w)
+
+    ca, cb = p[_CA], p[_CB]
+    eye_c = 0.5 * (ca + cb)  # (2, 3) eye centres
+    eye_w = _norm(cb - ca)  # (2,) eye widths
+    up = p[_UP].reshape(2, 3, 3)
+    lo = p[_LO].reshape(2, 3, 3)
+    aperture = _norm(up - lo).sum(axis=1) / (3.0 * eye_w)
+
+    ex = eye_c[1] - eye_c[0]
+    io = math.sqrt(float(ex @ ex)) or 1.0
+    ex = ex / io
+    eye_mid = 0.5 * (eye_c[0] + eye_c[1])
+    mouth_mid = 0.5 * (p[_M_L] + p[_M_R])
+    ey = mouth_mid - eye_mid
+    eye_mouth = math.sqrt(float(ey @ ey))
+    ey = ey - ex * float(ey @ ex)
+    ey = ey / (math.sqrt(float(ey @ ey)) or 1.0)
+
+    lower = ((lo.sum(axis=1) * (1.0 / 3.0) - eye_c) @ ey) / eye_w
+    iris_rel = p[_IR] - eye_c
+    iris_x = (iris_rel @ ex) / eye_w
+    iris_y = (iris_rel @ ey) / eye_w
+
+    mouth_w = _dist(p[_M_L], p[_M_R]) or 1.0
+    # Lip-line centre minus corners, along the face's down axis: > 0 = corners up.
+    lift = float((0.5 * (p[_LIP_U] + p[_LIP_D]) - mouth_mid) @ ey)
+    depth = p @ _cross(ex, ey)  # along the face normal, so head turns do not change it
+    fx, fy = (p[_FACE_ROWS, :2].sum(axis=0) * 0.25).tolist()
+    return FaceGeometry(
+        interocular_px=io,
+        eye_aperture=tuple(aperture.tolist()),  # type: ignore[arg-type]
+        lower_lid=tuple(lower.tolist()),  # type: ignore[arg-type]
+        iris_x=tuple(iris_x.tolist()),  # type: ignore[arg-type]
+        iris_y=tuple(iris_y.tolist()),  # type: ignore[arg-type]
+        mouth_width=mouth_w / io,
+        corner_lift=lift / mouth_w,
+        lip_gap=_dist(p[_LIP_U], p[_LIP_D]) / io,
+        eye_mouth=eye_mouth / io,
+        face_length=_dist(p[_FOREHEAD], p[_CHIN]) / io,
+        relief=float(depth.max() - depth.min()) / io,
+        centre_xy=(fx / w, fy / h),
+        height_frac=math.hypot(*(p[_FOREHEAD, :2] - p[_CHIN, :2]).tolist()) / h,
+    )
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (np.cross costs ~10x more on this size)."""
+    a0, a1, a2 = a.tolist()
+    b0, b1, b2 = b.tolist()
+    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    return np.sqrt((v * v).sum(axis=-1))
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> float:
+    d = a - b
+    return math.sqrt(float(d @ d))
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    """0 at ``lo``, 1 at ``hi``, linear between, clipped (``lo`` may exceed ``hi``)."""
+    t = (x - lo) / (hi - lo)
+    return 0.0 if t <= 0.0 else 1.0 if t >= 1.0 else t
+
+
+def _mean2(b: np.ndarray, pair: tuple[int, int]) -> float:
+    return 0.5 * float(b[pair[0]] + b[pair[1]])
+
+
+def _geom(face: FaceFrame, geom: FaceGeometry | None) -> FaceGeometry:
+    return face_geometry(face) if geom is None else geom
+
+
+# --- expression --------------------------------------------------------------------------
+def eye_openness(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float]:
+    """Openness of the (image-left, image-right) eye, 0 (shut) .. 1 (wide open).
+
+    From the lid aperture (mean of three lid-to-lid distances over the corner-to-corner
+    width, in 3-D), not from ``eyeBlink*`` (which rises to 0.2-0.6 when a broad smile
+    pushes the lids). Uncalibrated: a relaxed open eye reads ~0.7-0.8, a smile-narrowed
+    eye ~0.5-0.65, a blink < 0.25.
+    """
+    a = _geom(face, geom).eye_aperture
+    return _ramp(a[0], _APERTURE_SHUT, _APERTURE_WIDE), _ramp(a[1], _APERTURE_SHUT, _APERTURE_WIDE)
+
+
+def looking_down_score(face: FaceFrame, pitch: float = 0.0) -> float:
+    """Evidence, roughly 0..1, that lowered lids come from a downward glance, not a blink.
+
+    ``mean(eyeLookDown) - mean(eyeBlink)``: MediaPipe raises eyeLookDown during a blink as
+    well (0.5-0.76 on the recorded blink), but there eyeBlink rises almost as much; a
+    glance down raises eyeLookDown far more than eyeBlink. A head bowed by more than 10
+    degrees (``pitch`` < -10, degrees) adds to the evidence, up to +0.3 at -40.
+    """
+    b = face.blendshapes
+    gaze = _mean2(b, _LOOK_DOWN) - _mean2(b, _BLINK)
+    return gaze + 0.3 * _ramp(-pitch, 10.0, 40.0)
+
+
+def eye_state(face: FaceFrame, eye_open: tuple[float, float], pitch: float = 0.0) -> EyeState:
+    """OPEN, CLOSED or LOOKING_DOWN from the eye openness and the gaze-down evidence.
+
+    Lids that are lowered (mean eye_open < :data:`EYES_LOWERED_BELOW`) with strong
+    gaze-down evidence (:func:`looking_down_score` > :data:`LOOKING_DOWN_ABOVE`) are a
+    glance down, even when the aperture is as small as in a blink; otherwise lids below
+    :data:`EYES_CLOSED_BELOW` are closed.
+    """
+    mean_open = 0.5 * (eye_open[0] + eye_open[1])
+    if mean_open >= EYES_LOWERED_BELOW:
+        return EyeState.OPEN
+    if looking_down_score(face, pitch) > LOOKING_DOWN_ABOVE:
+        return EyeState.LOOKING_DOWN
+    return EyeState.CLOSED if mean_open < EYES_CLOSED_BELOW else EyeState.OPEN
+
+
+def smile(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
+    """How much the person smiles, 0 (neutral) .. 1 (broad smile).
+
+    Combines ``mouthSmile*`` (weight 0.6) with lip geometry (0.4): the mouth corners
+    turned up above the lip line (which also catches a closed-mouth smile that
+    teeth-keyed detectors miss) and the mouth widening (counted only with the corners
+    up: lips stretched flat are not a smile). A dropped jaw lowers the lip-line
+    centre more than the corners, so ``0.15 * lip gap / mouth width`` is taken off the
+    corner lift first (an open "O" of surprise is not a smile, an open laugh still is).
+    A grimace or crying face (``mouthStretch*``, ``mouthFrown*``, ``browDown*``) scales
+    the score down to 0.
+    """
+    g = _geom(face, geom)
+    b = face.blendshapes
+    lift = g.corner_lift - 0.15 * g.lip_gap / g.mouth_width
+    # Widening counts only with the corners up: lips stretched flat or down are a grimace.
+    widen = _ramp(g.mouth_width, 0.75, 1.05) * _ramp(lift, 0.0, 0.03)
+    shape = 0.7 * _ramp(lift, 0.0, 0.09) + 0.3 * widen
+    raw = 0.6 * _mean2(b, _SMILE) + 0.4 * shape
+    return min(1.0, raw) * (1.0 - grimace(face))
+
+
+def grimace(face: FaceFrame) -> float:
+    """Lips stretched or pulled down, brows lowered: 0 (none) .. 1 (crying/grimacing).
+
+    ``max(mouthStretch, mouthFrown) + 0.5 * browDown`` (means over both sides), ramped
+    from 0.15 to 0.5 so the small stretch of a broad laugh does not count.
+    """
+    b = face.blendshapes
+    lips = max(_mean2(b, _STRETCH), _mean2(b, _FROWN))
+    return _ramp(lips + 0.5 * _mean2(b, _BROW_DOWN), 0.15, 0.5)
+
+
+def _open_gate(eye_open: tuple[float, float]) -> float:
+    """1 for open eyes, fading to 0 as the mean eye_open falls from 0.45 to 0.2 (a blink)."""
+    return _ramp(0.5 * (eye_open[0] + eye_open[1]), 0.2, 0.45)
+
+
+def cheek_raise(
+    face: FaceFrame, geom: FaceGeometry | None = None, eye_open: tuple[float, float] | None = None
+) -> float:
+    """Lower lids pushed up and eyes narrowed (AU6, the eye half of a real smile), 0..1.
+
+    Mean of the lower-lid rise (lower-lid height below the eye-corner line: 0 at 0.14 of
+    the eye width, 1 at 0.04) and ``eyeSquint*`` (0 at 0.2, 1 at 0.7). While the lids are
+    shut their meeting line says nothing about the cheeks, so the lid term fades out with
+    :func:`_open_gate` and ``eyeSquint*`` carries the reading through a blink.
+    ``cheekSquint*`` is not used: it reads 0 on real faces.
+    """
+    g = _geom(face, geom)
+    if eye_open is None:
+        eye_open = eye_openness(face, g)
+    w = _open_gate(eye_open)
+    lid = _ramp(0.5 * (g.lower_lid[0] + g.lower_lid[1]), 0.14, 0.04)
+    squint = _ramp(_mean2(face.blendshapes, _SQUINT), 0.2, 0.7)
+    return (w * lid + squint) / (w + 1.0)
+
+
+def squinch(
+    face: FaceFrame, geom: FaceGeometry | None = None, eye_open: tuple[float, float] | None = None
+) -> float:
+    """The photographer's squinch, 0..1: lower lids raised while the eyes stay open.
+
+    :func:`cheek_raise` times :func:`_open_gate`, so a blink or a squeeze is not a
+    squinch. Uncalibrated: a relaxed face reads 0.05-0.35 (``eyeSquint*`` rests at 0.2-0.4
+    for some people), a squinching smile 0.5-0.9.
+    """
+    g = _geom(face, geom)
+    if eye_open is None:
+        eye_open = eye_openness(face, g)
+    return cheek_raise(face, g, eye_open) * _open_gate(eye_open)
+
+
+def genuine_smile(
+    face: FaceFrame,
+    geom: FaceGeometry | None = None,
+    smile_value: float | None = None,
+    eye_open: tuple[float, float] | None = None,
+) -> float:
+    """Duchenne smile, 0..1: a smile *and* a cheek raise together.
+
+    ``sqrt(smile * cheek_raise)``: 0 unless both are present, so a posed mouth-only smile
+    scores low and a squint without a smile scores 0.
+    """
+    g = _geom(face, geom)
+    s = smile(face, g) if smile_value is None else smile_value
+    return math.sqrt(max(0.0, s) * cheek_raise(face, g, eye_open))
+
+
+def gaze_on_lens(
+    face: FaceFrame,
+    geom: FaceGeometry | None = None,
+    yaw: float = 0.0,
+    pitch: float = 0.0,
+    eye_open: tuple[float, float] | None = None,
+    sigma_deg: float = 10.0,
+) -> float:
+    """How directly the eyes look into the camera, 0..1 (1 = into the lens).
+
+    Gaze direction = head pose (``yaw``, ``pitch``, degrees, view-relative as from
+    :func:`head_angles`) + eye-in-head rotation. The eye rotation comes from the iris
+    centres (468, 473) relative to the eye corners: an eyeball of radius ~0.4 eye widths
+    turns by ``asin(offset / 0.4)``. Vertically the iris sits ~0.06 eye widths above the
+    corner line in primary gaze (measured on four people), which is taken off first.
+    Scored with a Gaussian of ``sigma_deg`` on the total angular miss, times
+    :func:`_open_gate` (shut eyes look nowhere).
+    """
+    g = _geom(face, geom)
+    if eye_open is None:
+        eye_open = eye_openness(face, g)
+    ix = 0.5 * (g.iris_x[0] + g.iris_x[1])
+    iy = 0.5 * (g.iris_y[0] + g.iris_y[1]) + 0.06
+    eye_yaw = math.degrees(math.asin(max(-1.0, min(1.0, ix / 0.4))))
+    eye_down = math.degrees(math.asin(max(-1.0, min(1.0, iy / 0.4))))
+    miss_yaw = yaw + eye_yaw
+    miss_pitch = pitch - eye_down
+    miss2 = (miss_yaw * miss_yaw + miss_pitch * miss_pitch) / (sigma_deg * sigma_deg)
+    return math.exp(-0.5 * miss2) * _open_gate(eye_open)
+
+
+def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
+    """Lips apart, 0 (closed) .. 1 (wide): inner-lip gap over interocular, 0.02 -> 0.47.
+
+    A broad smile showing teeth reads ~0.45, a surprised "O" ~0.7.
+    """
+    return _ramp(_geom(face, geom).lip_gap, 0.02, 0.47)
+
+
+def brow_raise(face: FaceFrame) -> float:
+    """Eyebrows raised, 0..1, from ``browInnerUp`` (weight 0.6) and ``browOuterUp*`` (0.4).
+
+    Brow height over eye landmarks varies more between people than with expression, so
+    the blendshapes carry this one. Uncalibrated: some people rest at ~0.5 (calibrate).
+    """
+    b = face.blendshapes
+    raw = 0.6 * float(b[_BROW_INNER_UP]) + 0.4 * _mean2(b, _BROW_OUTER_UP)
+    return _ramp(raw, 0.03, 0.6)
+
+
+def framing(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float]:
+    """``(face_x, face_y, face_height)`` as fractions of the frame.
+
+    ``face_x``/``face_y``: the face centre (mean of forehead, chin and both cheek
+    landmarks), 0..1 from the left/top edge of the raw frame. ``face_height``: the
+    forehead-to-chin distance in the image over the frame height.
+    """
+    g = _geom(face, geom)
+    return g.centre_xy[0], g.centre_xy[1], g.height_frac
+
+
+# --- plausibility ------------------------------------------------------------------------
+#: Layout bands for a real face (3-D, over interocular). Measured on the shared media:
+#: real faces eye_mouth 0.88-1.27, face_length 2.43-2.89, relief 1.42-1.66; the phantom
+#: meshes MediaPipe fits to a cartoon title are squashed and folded: eye_mouth
+#: 0.53-0.69, face_length 1.91-2.00, relief 2.21-2.55. Bounds sit about midway.
+_EYE_MOUTH_BAND = (0.75, 1.7)
+_FACE_LENGTH_BAND = (2.2, 3.5)
+_RELIEF_MAX = 1.95
+
+
+def is_plausible_face(face: FaceFrame, geom: FaceGeometry | None = None) -> bool:
+    """Whether the landmarks look like a real human face (per frame; no persistence).
+
+    MediaPipe sometimes fits a face mesh to a cartoon or a logo for a frame or two. Those
+    meshes are squashed top to bottom and folded in depth. A face must have:
+
+    * finite landmarks, at least 4 px between the eyes, and a transformation matrix whose
+      rotation is a proper rotation with the face in front of the camera;
+    * at least two of three layout ratios within a real face's band: eye-to-mouth over
+      interocular, forehead-to-chin over interocular, and relief (depth along the face
+      normal) over interocular. Two of three, so one odd ratio on an unusual real face is
+      forgiven; the phantoms seen so far fail all three.
+    """
+    if not face.has_face:
+        return False
+    lm = face.landmarks
+    if lm.shape != (478, 3) or not np.isfinite(lm[_IDX]).all():
+        return False
+    r = np.asarray(face.matrix, dtype=np.float64)[:3, :3]
+    det = float(np.linalg.det(r))
+    if not 0.5 < det < 2.0 or not face.matrix[2, 3] < 0.0:
+        return False
+    g = _geom(face, geom)
+    if g.interocular_px < 4.0:
+        return False
+    ok = (
+        (_EYE_MOUTH_BAND[0] <= g.eye_mouth <= _EYE_MOUTH_BAND[1])
+        + (_FACE_LENGTH_BAND[0] <= g.face_length <= _FACE_LENGTH_BAND[1])
+        + (g.relief <= _RELIEF_MAX)
+    )
+    return ok >= 2
+
+
+# --- everything --------------------------------------------------------------------------
+def compute_metrics(face: FaceFrame) -> Metrics:
+    """All metrics of one face (see :class:`~posecoach.results.Metrics` for units and signs).
+
+    Raises:
+        ValueError: ``face`` has no face (``FaceFrame.empty()``); check ``face.has_face``.
+    """
+    if not face.has_face:
+        raise ValueError("compute_metrics needs a face; got FaceFrame.empty()")
+    g = face_geometry(face)
+    yaw, pitch, roll = head_angles(face.matrix)
+    eyes_open = eye_openness(face, g)
+    eyes = eye_state(face, eyes_open, pitch)
+    s = smile(face, g)
+    # Eyes glancing down are not on the lens, whatever the iris landmarks suggest.
+    gaze = 0.0 if eyes is EyeState.LOOKING_DOWN else gaze_on_lens(face, g, yaw, pitch, eyes_open)
+    fx, fy, fh = framing(face, g)
+    return Metrics(
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        smile=s,
+        mouth_open=mouth_open(face, g),
+        eye_open_left=eyes_open[0],
+        eye_open_right=eyes_open[1],
+        eyes=eyes,
+        squinch=squinch(face, g, eyes_open),
+        genuine_smile=genuine_smile(face, g, s, eyes_open),
+        gaze_on_lens=gaze,
+        brow_raise=brow_raise(face),
+        face_x=fx,
+        face_y=fy,
+        face_height=fh,
+    )
