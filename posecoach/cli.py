@@ -229,6 +229,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             progress.update(summary.frames)
         progress.update(summary.frames, final=True)
     elapsed = time.perf_counter() - started
+    if getattr(source, "ended_early", False):
+        print(
+            f"posecoach: warning: {source.name}: video ended early (decoded {source.decoded} of "
+            f"{source.n_frames} frames; the file may be truncated)",
+            file=sys.stderr,
+        )
     for line in summary.lines(target.title, source.is_image):
         print(line, file=report)
     if args.out and args.out != "-":
@@ -433,7 +439,7 @@ def _calibrate_video(args: argparse.Namespace) -> int:
             )
     try:
         profile = build_profile(args.name, samples["neutral"], samples["smile"], samples.get("closed"))
-    except PhaseRejected as e:
+    except (PhaseRejected, CalibrationError) as e:
         raise UsageError(str(e)) from None
     neutral = check_neutral(samples["neutral"])
     stats = [neutral, check_smile(samples["smile"], neutral)]
