@@ -140,6 +140,13 @@ class VideoFileSource:
             raise SourceError(f"{path}: video has no readable frames (corrupt or truncated)")
         self._first: np.ndarray | None = first
         self._first_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        self.decoded = 0
+
+    @property
+    def ended_early(self) -> bool:
+        """After iterating: the container promised clearly more frames than could be decoded
+        (a truncated file). Frame counts in headers are approximate, hence the 10% slack."""
+        return self.n_frames is not None and self.decoded < 0.9 * self.n_frames
 
     def __iter__(self) -> Iterator[Frame]:
         step = 1000.0 / (self.fps or 30.0)
@@ -152,11 +159,11 @@ class VideoFileSource:
             last_t = t
             yield Frame(frame, index, t)
             index += 1
+            self.decoded = index
             ok, frame = self._cap.read()
             if not ok or frame is None or frame.size == 0:
                 break
             pos = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-        self.decoded = index
 
     def close(self) -> None:
         self._cap.release()
@@ -209,7 +216,10 @@ class CameraSource:
         start = time.monotonic()
         index = 0
         while not self._closed:
-            ok, image = self._cap.read()
+            try:
+                ok, image = self._cap.read()
+            except cv2.error:  # a driver error is a hiccup like any other failed read
+                ok, image = False, None
             if not ok or image is None or image.size == 0:
                 yield None
                 time.sleep(self.retry_s)

@@ -1,0 +1,244 @@
+"""Bad input, camera faults, long sessions and privacy: what a person pointing posecoach at
+whatever they have must see."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import ipaddress
+import socket
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from posecoach.cli import main, run_live
+from posecoach.detector import FaceTracker, TrackerMode
+from posecoach.metrics import compute_metrics
+from posecoach.pipeline import Pipeline, PipelineOptions
+from posecoach.session import CoachSession
+from posecoach.sources import Frame, read_image
+from posecoach.targets import find_target
+
+
+@pytest.fixture(scope="module")
+def astronaut_bgr() -> np.ndarray:
+    return cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+# -- network guard --------------------------------------------------------------------------
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX paths
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fail any connection attempt that leaves this machine; records every attempt."""
+    attempts: list[object] = []
+    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+
+    def guard(address: object) -> None:
+        attempts.append(address)
+        if not _is_loopback(address):
+            raise AssertionError(f"network connection attempted to {address!r}")
+
+    def connect(self: socket.socket, address: object) -> None:
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    def sendto(self: socket.socket, data: bytes, *args: object) -> int:
+        guard(args[-1])
+        return real_sendto(self, data, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    return attempts
+
+
+def test_the_guard_catches_an_outside_connection(no_network: list[object]) -> None:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with pytest.raises(AssertionError, match="network connection attempted"):
+        s.connect(("192.0.2.1", 80))  # TEST-NET-1: never actually reached
+    s.close()
+
+
+def test_analyze_opens_no_connection_and_writes_nothing(
+    no_network: list[object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, astronaut_bgr: np.ndarray,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clip = tmp_path / "in" / "clip.avi"
+    clip.parent.mkdir()
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (512, 512))
+    for _ in range(12):
+        writer.write(astronaut_bgr)
+    writer.release()
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(home))
+    assert main(["analyze", str(clip), "--timings"]) == 0
+    assert "with a face: 10 (83%)" in capsys.readouterr().out  # 2 warm-up frames, see PipelineOptions
+    assert no_network == [] and list(work.iterdir()) == []
+    # The only thing anyone writes is matplotlib's font list (mediapipe imports pyplot): no face data.
+    written = {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()}
+    assert all(w.startswith((".cache/matplotlib/", ".config/matplotlib/")) for w in written), written
+
+
+# -- bad files ------------------------------------------------------------------------------
+@pytest.mark.media
+@pytest.mark.parametrize("fraction", [0.01, 0.25, 0.5, 0.75, 0.99])
+def test_a_truncated_shared_clip_is_one_line(
+    fraction: float, shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = (shared_media / "single_face.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * fraction)])
+    assert main(["analyze", str(cut)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        f"posecoach: error: {cut}: not a video or image posecoach can read (corrupt, truncated or unsupported format)\n"
+    )
+
+
+def test_a_video_cut_mid_stream_keeps_what_was_decoded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (160, 120))
+    for i in range(30):
+        writer.write(np.full((120, 160, 3), i * 8, np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.6)])
+    assert main(["analyze", str(cut), "--out", str(tmp_path / "rows.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"posecoach: warning: {cut}: video ended early (decoded 12 of 30 frames; the file may be truncated)\n"
+    assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 12
+
+
+def test_exif_rotated_phone_photo_is_coached_upright(
+    tmp_path: Path, astronaut_bgr: np.ndarray, image_tracker: FaceTracker
+) -> None:
+    upright = compute_metrics(image_tracker.process(astronaut_bgr))
+    # A phone stores the sensor image sideways and says "rotate 90 degrees clockwise" in EXIF.
+    stored = np.rot90(skdata.astronaut(), k=1)  # counter-clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(np.ascontiguousarray(stored)).save(path, exif=exif, quality=95)
+    metrics = compute_metrics(image_tracker.process(read_image(path)))
+    assert abs(metrics.roll - upright.roll) < 3.0
+    # Without EXIF the same pixels would read as a head lying on its side.
+    sideways = compute_metrics(image_tracker.process(cv2.cvtColor(np.ascontiguousarray(stored), cv2.COLOR_RGB2BGR)))
+    assert abs(sideways.roll - upright.roll) > 60.0
+
+
+def test_photo_with_transparency_is_coached(tmp_path: Path, image_tracker: FaceTracker) -> None:
+    rgba = np.dstack([skdata.astronaut(), np.full((512, 512), 255, np.uint8)])
+    rgba[:, :100, 3] = 0  # a transparent strip
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    path = tmp_path / "alpha.png"
+    path.write_bytes(buf.getvalue())
+    assert image_tracker.process(read_image(path)).has_face
+
+
+def test_frame_size_changing_mid_stream(astronaut_bgr: np.ndarray) -> None:
+    sizes = [(512, 512), (640, 360), (1280, 720), (320, 240), (3000, 2000), (512, 512)]
+    with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        pipeline = Pipeline(find_target("friendly_profile"), tracker, options=PipelineOptions(min_face_frames=1))
+        results = []
+        for i, (w, h) in enumerate(sizes * 3):
+            canvas = np.zeros((h, w, 3), np.uint8)
+            side = min(w, h)
+            face = cv2.resize(astronaut_bgr, (side, side))
+            x0 = (w - side) // 2
+            canvas[:, x0 : x0 + side] = face[: h]
+            results.append(pipeline.process(canvas, i * 33.0))
+    assert all(r.has_face for r in results)
+    assert [r.face.image_wh for r in results[:6]] == sizes
+
+
+# -- camera faults --------------------------------------------------------------------------
+class FlakyCamera:
+    """Frames, then a dead spell (failed reads and empty frames), then frames again."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = image
+
+    def __iter__(self) -> Iterator[Frame | None]:
+        t = 0.0
+        for i in range(40):
+            t += 33.0
+            if 15 <= i < 25:
+                yield None if i % 2 else Frame(np.zeros((0, 0, 3), np.uint8), i, t)
+            else:
+                yield Frame(self.image, i, t)
+
+
+def test_a_camera_that_drops_out_keeps_the_session(astronaut_bgr: np.ndarray) -> None:
+    snapshots = []
+    with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        session = CoachSession(Pipeline(find_target("friendly_profile"), tracker))
+        shown = 0
+
+        def show(_image: np.ndarray) -> bool:
+            nonlocal shown
+            shown += 1
+            snapshots.append(session.snapshot())
+            return True
+
+        frames = FlakyCamera(astronaut_bgr)
+        processed = run_live(iter(frames), session, show)
+    assert processed == shown == 35  # 40 minus 5 failed reads; empty frames are shown as-is
+    lost = [s.camera_lost for s in snapshots]
+    assert not any(lost[:15]) and any(lost[15:20]) and not any(lost[-10:])
+    after = snapshots[-1]
+    assert after.frames == 30 and after.result is not None and after.result.has_face
+    assert len(after.timeline) == 30  # the scores from before the drop-out are kept
+
+
+# -- long sessions --------------------------------------------------------------------------
+@pytest.mark.media
+def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noqa: ANN001
+    faces = tracked_clip("single_face.mp4")
+    images = decode_clip("single_face.mp4")
+    target = dataclasses.replace(find_target("actor_commercial"), hold_s=0.3)
+    session = CoachSession(Pipeline(target), max_captures=20)
+    t = 0.0
+
+    def run(n: int) -> None:
+        nonlocal t
+        for i in range(n):
+            t += 33.3
+            face = dataclasses.replace(faces[i % len(faces)], t_ms=int(t))
+            session.record(session.pipeline.process_face(face), images[i % len(images)])
+
+    tracemalloc.start()  # before the warm-up, so gallery images replaced later are counted both ways
+    run(2000)  # long enough to fill the gallery: what is measured next is the loop itself
+    before = tracemalloc.get_traced_memory()[0]
+    run(4000)
+    growth = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    snap = session.snapshot()
+    assert snap.frames == 6000
+    assert len(snap.captures) == 20  # the gallery is bounded
+    assert len(snap.timeline) <= 30 * 1000 / 33.3 + 2  # 30 s of history, no more
+    assert growth < 2 * 2**20, f"memory grew {growth / 2**20:.1f} MiB over 4000 frames"
