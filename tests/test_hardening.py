@@ -242,3 +242,61 @@ def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noq
     assert len(snap.captures) == 20  # the gallery is bounded
     assert len(snap.timeline) <= 30 * 1000 / 33.3 + 2  # 30 s of history, no more
     assert growth < 2 * 2**20, f"memory grew {growth / 2**20:.1f} MiB over 4000 frames"
+
+
+# -- config loaders under fuzzing ---------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from posecoach.calibration import CalibrationError, CalibrationProfile, load_profile, profile_from_dict  # noqa: E402
+
+_VALID = {
+    "version": 1, "name": "ana", "created": "2026-11-24T01:59:12+00:00",
+    "yaw_offset_deg": -4.0, "pitch_offset_deg": -4.6, "roll_offset_deg": 2.8,
+    "smile_neutral": 0.0, "smile_full": 0.87, "eye_open_left": 0.78, "eye_open_right": 0.76,
+    "eye_closed_left": 0.12, "eye_closed_right": 0.11, "mouth_open_neutral": 0.0, "squinch_neutral": 0.21,
+    "genuine_smile_neutral": 0.0, "brow_raise_neutral": 0.62, "gaze_on_lens_neutral": 0.52,
+    "face_height_neutral": 0.53, "neutral_frames": 15, "smile_frames": 30, "closed_frames": 0,
+}
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def test_the_valid_profile_used_for_fuzzing_loads() -> None:
+    assert isinstance(profile_from_dict(dict(_VALID), "p.json"), CalibrationProfile)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=300))
+def test_calibration_loader_on_garbage_bytes_raises_only_its_own_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "p.json"
+    path.write_bytes(content)
+    with pytest.raises(CalibrationError, match=r"^.*p\.json: "):
+        load_profile(path)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    changes=st.dictionaries(st.sampled_from([*_VALID, "extra"]), _json_values, min_size=1, max_size=3),
+    dropped=st.sets(st.sampled_from(list(_VALID)), max_size=2),
+)
+def test_calibration_loader_on_mutated_profiles_raises_only_its_own_error(
+    tmp_path: Path, changes: dict, dropped: set
+) -> None:
+    import json
+
+    doc = {k: v for k, v in {**_VALID, **changes}.items() if k not in dropped}
+    path = tmp_path / "p.json"
+    try:
+        path.write_text(json.dumps(doc))
+    except ValueError:  # not representable as JSON at all
+        return
+    try:
+        profile = load_profile(path)
+    except CalibrationError as e:
+        assert str(e).startswith(str(path)) and "\n" not in str(e)
+    else:
+        assert isinstance(profile, CalibrationProfile)
