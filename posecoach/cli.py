@@ -306,6 +306,12 @@ def cmd_live(args: argparse.Namespace) -> int:
         source = VideoFileSource(args.video) if args.video else CameraSource(args.camera)
     except SourceError as e:
         raise UsageError(str(e)) from None
+    if not args.no_window and sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        # OpenCV's window backend aborts the whole process without a display: say why first.
+        source.close()
+        raise UsageError("no display available: posecoach live needs a desktop session (try --no-window or the app)")
     annotator = Annotator()
     mirror = not args.no_mirror
 

@@ -147,8 +147,10 @@ class Coach:
         grace_ms: how long a lost face keeps the last cue before "Move into the frame".
         hold_band: score points below the threshold a held look may dip before the coach
             leaves "Hold it there" (entering needs the full threshold).
-        drop_band: a score this far below the threshold leaves "Hold it there" at once: the
-            look is clearly lost, and "hold it" would tell the person the wrong thing.
+        drop_band: a score this far below the threshold for ``drop_ms`` leaves "Hold it there"
+            without the full debounce: the look is clearly lost, and "hold it" would tell the
+            person the wrong thing. ``drop_ms`` outlasts a blink (100-300 ms), which is no
+            reason to change the cue.
 
     ``update(score, t_ms)`` takes the frame's :class:`TargetScore` (None = no face) and its
     time in milliseconds, and returns the :class:`Cue` to show:
@@ -176,6 +178,7 @@ class Coach:
         grace_ms: float = 500.0,
         hold_band: float = 5.0,
         drop_band: float = 15.0,
+        drop_ms: float = 300.0,
     ) -> None:
         self.target = target
         self.margin = margin
@@ -183,6 +186,7 @@ class Coach:
         self.grace_ms = grace_ms
         self.hold_band = hold_band
         self.drop_band = drop_band
+        self.drop_ms = drop_ms
         self._hold_cue = Cue(target.hold_cue or HOLD_TEXT)
         self._no_face_cue = Cue(NO_FACE_TEXT)
         self.reset()
@@ -200,6 +204,7 @@ class Coach:
         self._candidate: _Key | None = None
         self._candidate_since = 0.0
         self._lost_since: float | None = None
+        self._drop_since: float | None = None
 
     def update(self, score: TargetScore | None, t_ms: float) -> Cue:
         """The cue for this frame."""
@@ -207,7 +212,7 @@ class Coach:
             return self._face_lost(t_ms)
         self._lost_since = None
         desired = self._desired(score)
-        lost_look = self._mode is CoachMode.HOLD and score.score < self.target.threshold - self.drop_band
+        lost_look = self._lost_look(score, t_ms)
         if (
             self._mode in (CoachMode.IDLE, CoachMode.NO_FACE)
             or (desired == _HOLD and self._mode is CoachMode.CUE)
@@ -230,6 +235,15 @@ class Coach:
         return self._cue
 
     # -- internals -----------------------------------------------------------------------
+    def _lost_look(self, score: TargetScore, t_ms: float) -> bool:
+        """True once a held look has been far below the threshold for ``drop_ms``."""
+        if self._mode is not CoachMode.HOLD or score.score >= self.target.threshold - self.drop_band:
+            self._drop_since = None
+            return False
+        if self._drop_since is None or t_ms < self._drop_since:
+            self._drop_since = t_ms
+        return t_ms - self._drop_since >= self.drop_ms
+
     def _face_lost(self, t_ms: float) -> Cue:
         self._candidate = None
         if self._lost_since is None or t_ms < self._lost_since:
@@ -295,9 +309,11 @@ class HoldTracker:
     Args:
         threshold: score 0..100 that counts as "in the look".
         hold_s: seconds the score must stay there for a hold (>= 0).
+        dip_ms: a dip below the threshold shorter than this does not break the run (a natural
+            blink lasts 100-300 ms and should not cost the person their hold); 0 = strict.
 
-    ``update(score, t_ms)`` takes the frame's score (None = no face) and time in ms. Any
-    frame below the threshold, or without a face, restarts the timer. A hold completes on the
+    ``update(score, t_ms)`` takes the frame's score (None = no face) and time in ms. A frame
+    without a face, or a dip below the threshold longer than ``dip_ms``, restarts the timer. A hold completes on the
     first frame at least ``hold_s`` after the run's first frame; ``just_completed`` is True on
     that frame only, and ``holds`` counts completed holds (one per unbroken run).
     """
@@ -305,11 +321,12 @@ class HoldTracker:
     # Frame times are sums of 1000/fps steps; forgive float rounding at the finish line.
     _EPS_MS = 1e-6
 
-    def __init__(self, threshold: float, hold_s: float) -> None:
+    def __init__(self, threshold: float, hold_s: float, *, dip_ms: float = 0.0) -> None:
         if not (math.isfinite(threshold) and math.isfinite(hold_s) and hold_s >= 0):
             raise ValueError(f"HoldTracker: expected a finite threshold and hold_s >= 0, got {threshold!r}, {hold_s!r}")
         self.threshold = threshold
         self.hold_ms = hold_s * 1000.0
+        self.dip_ms = dip_ms
         self._holds = 0
         self.reset()
 
@@ -320,15 +337,23 @@ class HoldTracker:
     def reset(self, *, keep_count: bool = False) -> None:
         """Drop the current run (and the hold count unless ``keep_count``)."""
         self._start: float | None = None
+        self._dip_since: float | None = None
         self._held = False
         if not keep_count:
             self._holds = 0
 
     def update(self, score: float | None, t_ms: float) -> HoldState:
         """The hold state after this frame."""
+        if score is not None and math.isfinite(score) and score < self.threshold and self._start is not None:
+            if self._dip_since is None:
+                self._dip_since = t_ms
+            if t_ms - self._dip_since < self.dip_ms:  # a short dip: the run goes on
+                progress = 1.0 if self._held else min(1.0, (self._dip_since - self._start) / self.hold_ms)
+                return HoldState(progress, self._held, self._holds, False)
         if score is None or not score >= self.threshold:  # `not >=` also catches NaN
-            self._start, self._held = None, False
+            self._start, self._dip_since, self._held = None, None, False
             return HoldState(0.0, False, self._holds, False)
+        self._dip_since = None
         if self._start is None or t_ms < self._start:
             self._start = t_ms
         elapsed = t_ms - self._start

@@ -39,12 +39,14 @@ class PipelineOptions:
         smoothing: One Euro smoothing of the metrics (off for single photos and tests).
         min_face_frames: frames a face must persist before it is coached. MediaPipe sometimes
             "finds" a face for a frame or two in a cartoon; 1 for single photos.
+        blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
     """
 
     strictness: float = 1.0
     hold_s: float | None = None
     smoothing: bool = True
     min_face_frames: int = 3
+    blink_ms: float = 250.0
 
 
 class Pipeline:
@@ -76,13 +78,17 @@ class Pipeline:
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
-        self._hold = HoldTracker(target.threshold, options.hold_s if options.hold_s is not None else target.hold_s)
+        self._hold = self._hold_tracker(target)
 
     def set_target(self, target: Target) -> None:
         """Switch the look being practised (coaching and hold start over)."""
         self.target = target
         self._coach = Coach(target)
-        self._hold = HoldTracker(target.threshold, self.options.hold_s if self.options.hold_s is not None else target.hold_s)
+        self._hold = self._hold_tracker(target)
+
+    def _hold_tracker(self, target: Target) -> HoldTracker:
+        hold_s = self.options.hold_s if self.options.hold_s is not None else target.hold_s
+        return HoldTracker(target.threshold, hold_s, dip_ms=self.options.blink_ms)
 
     def reset(self) -> None:
         """Forget the face (smoothing, persistence, cue, hold progress); keep the target."""

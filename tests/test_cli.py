@@ -165,3 +165,26 @@ def test_face_then_no_face(shared_media: Path, capsys: pytest.CaptureFixture[str
     assert all(r["face"] for r in rows[3:70])
     assert not any(r["face"] for r in rows[75:])
     assert all(r["score"] is None and r["smile"] is None for r in rows[75:])
+
+
+@pytest.mark.media
+def test_live_loop_on_a_video_prints_cue_changes(shared_media: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["live", "--video", str(shared_media / "single_face.mp4"), "--no-window", "--target", "actor_commercial"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[-1].startswith("holds: ")
+    cues = [line.split(maxsplit=4)[-1] for line in lines[:-1]]  # "  0.07 s  score  45  <cue>"
+    assert cues[0] == "Bigger! Show some teeth" and "That's the one, hold it" in cues
+
+
+def test_live_without_a_display_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, astronaut_png: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    clip = tmp_path / "c.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    code, out, err = run(["live", "--video", str(clip)], capsys)
+    assert code == 2 and err == (
+        "posecoach: error: no display available: posecoach live needs a desktop session (try --no-window or the app)\n"
+    )

@@ -179,7 +179,18 @@ def test_hold_it_there_with_a_score_band() -> None:
 def test_a_clearly_lost_look_leaves_hold_at_once() -> None:
     coach = Coach(TWO)  # threshold 80, drop band 15
     assert coach.update(scored(85, smile=(0.9, -1), pitch=(1.0, 0)), 0).text == HOLD_TEXT
-    assert coach.update(scored(50, smile=(0.1, -1), pitch=(1.0, 0)), FRAME_MS).text == "Soften the smile"
+    lost = [coach.update(scored(50, smile=(0.1, -1), pitch=(1.0, 0)), i * FRAME_MS).text for i in range(1, 15)]
+    # 300 ms (a blink's length) then out, well before the 500 ms debounce.
+    assert lost[:9] == [HOLD_TEXT] * 9 and lost[10] == "Soften the smile"
+
+
+def test_a_blink_does_not_change_the_cue() -> None:
+    coach = Coach(TWO)
+    texts = []
+    for i in range(30):
+        blink = 10 <= i < 14  # ~130 ms
+        texts.append(coach.update(scored(40 if blink else 85, smile=(0.1 if blink else 1.0, -1), pitch=(1.0, 0)), i * FRAME_MS).text)
+    assert set(texts) == {HOLD_TEXT}
 
 
 def test_custom_hold_cue() -> None:
@@ -236,6 +247,18 @@ def test_dips_and_face_loss_reset_progress_and_runs_count() -> None:
     assert sum(s.just_completed for s in states) == 2
     h.reset()
     assert h.holds == 0 and h.update(90, 0) == HoldState(0.0, False, 0, False)
+
+
+def test_a_blink_length_dip_keeps_the_hold_when_allowed() -> None:
+    strict, lenient = HoldTracker(80, 1.0), HoldTracker(80, 1.0, dip_ms=250)
+    scores = [90.0] * 15 + [60.0] * 4 + [90.0] * 30  # a 4-frame (133 ms) blink half-way
+    s = _frames(strict, scores)
+    l = _frames(lenient, scores)  # noqa: E741
+    assert s[17].progress == 0.0 and l[17].progress == pytest.approx(15 * FRAME_MS / 1000, abs=1e-6)  # frozen during the dip
+    assert [i for i, h in enumerate(l) if h.just_completed] == [30]  # 1 s after the run began
+    assert not any(h.just_completed for h in s)  # strict: the run restarted after the blink
+    long_dip = _frames(HoldTracker(80, 1.0, dip_ms=250), [90.0] * 15 + [60.0] * 9 + [90.0] * 10)
+    assert long_dip[23].progress == 0.0  # 300 ms below: the run is broken
 
 
 def test_hold_reset_can_keep_the_count() -> None:
