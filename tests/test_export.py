@@ -76,3 +76,11 @@ def test_atomic_write_keeps_old_file_on_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
     atomic_write_bytes(path, b"new")
     assert path.read_bytes() == b"new"
+
+
+def test_public_api_resolves() -> None:
+    import posecoach
+
+    assert all(getattr(posecoach, name) is not None for name in posecoach.__all__)
+    with pytest.raises(AttributeError):
+        posecoach.no_such_thing  # noqa: B018
