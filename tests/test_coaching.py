@@ -9,18 +9,9 @@ from posecoach.results import TARGET_METRICS, Cue, EyeState, HoldState, Metrics,
 from posecoach.scoring import score_metrics
 from posecoach.targets import CueOverride, MetricRange, Target, find_target
 
+from factories import NEUTRAL, metrics
+
 FRAME_MS = 1000.0 / 30.0
-NEUTRAL = Metrics(
-    yaw=0.0, pitch=0.0, roll=0.0, smile=0.0, mouth_open=0.0, eye_open_left=0.8, eye_open_right=0.8,
-    eyes=EyeState.OPEN, squinch=0.0, genuine_smile=0.0, gaze_on_lens=0.9, brow_raise=0.0,
-    face_x=0.5, face_y=0.45, face_height=0.4,
-)  # fmt: skip
-
-
-def metrics(**changes: float) -> Metrics:
-    return NEUTRAL.replace(**changes)
-
-
 def target(*ranges: MetricRange, cues: tuple[CueOverride, ...] = (), threshold: float = 100.0) -> Target:
     """A target; threshold 100 by default so "hold" only comes when every metric is in range."""
     return Target("t", "T", "", tuple(ranges), threshold=threshold, cues=cues)

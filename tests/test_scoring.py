@@ -11,16 +11,7 @@ from posecoach.results import EyeState, Metrics
 from posecoach.scoring import range_score, score_metrics
 from posecoach.targets import MetricRange, Target
 
-NEUTRAL = Metrics(
-    yaw=0.0, pitch=0.0, roll=0.0, smile=0.0, mouth_open=0.0, eye_open_left=0.8, eye_open_right=0.8,
-    eyes=EyeState.OPEN, squinch=0.0, genuine_smile=0.0, gaze_on_lens=0.9, brow_raise=0.0,
-    face_x=0.5, face_y=0.45, face_height=0.4,
-)  # fmt: skip
-
-
-def metrics(**changes: float) -> Metrics:
-    """Neutral metrics with some fields changed."""
-    return NEUTRAL.replace(**changes)
+from factories import NEUTRAL, metrics
 
 
 def target(*ranges: MetricRange) -> Target:
@@ -50,6 +41,7 @@ COS_QUARTER = 0.5 * (1 + math.cos(math.pi / 4))  # d = tolerance / 4
         (math.nan, 0.0, 0),  # says nothing: no direction
     ],
 )
+
 def test_range_score_curve(value: float, score: float, direction: int) -> None:
     s, d = range_score(value, 10.0, 20.0, 4.0)
     assert s == pytest.approx(score, abs=1e-6)
