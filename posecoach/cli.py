@@ -18,6 +18,8 @@ from typing import IO
 
 import numpy as np
 
+from posecoach.native import native_stderr_silenced
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -25,38 +27,6 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(Exception):
     """Bad input the user can fix; the message is printed as one line."""
-
-
-# -- native stderr ---------------------------------------------------------------------
-@contextlib.contextmanager
-def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
-    """Point fd 2 at /dev/null for native libraries while Python keeps the real stderr."""
-    if not enabled:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    old_stderr = sys.stderr
-    try:
-        python_uses_fd2 = sys.stderr.fileno() == 2
-    except (OSError, ValueError, AttributeError):  # already redirected (e.g. captured by a test)
-        python_uses_fd2 = False
-    if python_uses_fd2:
-        sys.stderr = open(saved, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        sys.stderr = old_stderr
 
 
 # -- progress and summary --------------------------------------------------------------
@@ -590,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with _native_stderr_silenced(not getattr(args, "verbose", False)):
+    with native_stderr_silenced(not getattr(args, "verbose", False)):
         try:
             return args.func(args)
         except UsageError as e:
