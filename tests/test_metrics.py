@@ -7,7 +7,6 @@ a margin, so drift in the metrics or the model shows up as a failure.
 from __future__ import annotations
 
 import math
-import timeit
 from collections.abc import Callable
 
 import numpy as np
@@ -479,13 +478,6 @@ def test_plausibility_table(face: Callable[[], FaceFrame], expect: bool) -> None
 def test_compute_metrics_refuses_an_empty_face() -> None:
     with pytest.raises(ValueError, match="needs a face"):
         compute_metrics(FaceFrame.empty((640, 360)))
-
-
-def test_compute_metrics_is_fast() -> None:
-    """Budget 0.15 ms per call; measured ~0.07 ms. The bound here is loose for a busy CI box."""
-    face = make_face()
-    times = timeit.repeat(lambda: compute_metrics(face), number=200, repeat=5)
-    assert min(times) / 200 < 0.5e-3
 
 
 # --- real faces ----------------------------------------------------------------------------------
