@@ -1,0 +1,96 @@
+"""The loop downstream of the detector, on a real observation replayed (no model in the loop),
+and the session that keeps the best frame of each hold."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data as skdata
+
+from posecoach.pipeline import Pipeline, PipelineOptions
+from posecoach.results import FaceFrame, Metrics
+from posecoach.session import CoachSession
+from posecoach.targets import MetricRange, Target
+
+FRAME_MS = 1000.0 / 30.0
+
+
+@pytest.fixture(scope="module")
+def astronaut_face(image_tracker) -> FaceFrame:  # noqa: ANN001
+    return image_tracker.process(cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR))
+
+
+def easy_target(hold_s: float = 0.5) -> Target:
+    """A look the smiling astronaut already has: any head angle, a smile."""
+    return Target("easy", "Easy", "", (MetricRange("smile", 0.5, 1.0, 0.2), MetricRange("yaw", -40, 40, 10)),
+                  hold_s=hold_s, threshold=90.0)
+
+
+def replay(face: FaceFrame, pattern: str) -> list[FaceFrame]:
+    """``F`` = the face, ``.`` = no face, one frame each at 30 fps."""
+    return [
+        dataclasses.replace(face, t_ms=int(i * FRAME_MS)) if c == "F" else FaceFrame.empty(face.image_wh, int(i * FRAME_MS))
+        for i, c in enumerate(pattern)
+    ]
+
+
+def test_a_face_must_persist_before_it_is_coached(astronaut_face: FaceFrame) -> None:
+    pipeline = Pipeline(easy_target())
+    results = [pipeline.process_face(f) for f in replay(astronaut_face, "F.FF.FFFFF")]
+    assert [r.has_face for r in results] == [False] * 7 + [True] * 3
+    assert all(r.face.n_faces == 0 for r in results[:7])  # a flicker is not reported as a face
+
+
+def test_photos_are_coached_on_the_first_frame(astronaut_face: FaceFrame) -> None:
+    result = Pipeline(easy_target(), options=PipelineOptions(min_face_frames=1, smoothing=False)).process_face(astronaut_face)
+    assert result.has_face and result.score is not None and result.score.score > 90
+
+
+class PitchUp:
+    """A calibration that says this camera sees the person 12 degrees chin-up at rest."""
+
+    def apply(self, m: Metrics) -> Metrics:
+        return m.replace(pitch=m.pitch - 12.0)
+
+
+def test_the_profile_is_applied_before_scoring(astronaut_face: FaceFrame) -> None:
+    opts = PipelineOptions(min_face_frames=1, smoothing=False)
+    plain = Pipeline(easy_target(), options=opts).process_face(astronaut_face)
+    calibrated = Pipeline(easy_target(), profile=PitchUp(), options=opts).process_face(astronaut_face)
+    assert calibrated.raw_metrics == plain.raw_metrics
+    assert calibrated.metrics.pitch == pytest.approx(plain.metrics.pitch - 12.0)
+
+
+def test_switching_target_restarts_the_hold(astronaut_face: FaceFrame) -> None:
+    pipeline = Pipeline(easy_target(hold_s=0.2))
+    results = [pipeline.process_face(f) for f in replay(astronaut_face, "F" * 15)]
+    assert results[-1].hold.held
+    pipeline.set_target(easy_target(hold_s=0.2))
+    assert not pipeline.process_face(dataclasses.replace(astronaut_face, t_ms=600)).hold.held
+
+
+def test_the_session_keeps_the_best_frame_of_each_hold(astronaut_face: FaceFrame) -> None:
+    session = CoachSession(Pipeline(easy_target(hold_s=0.3)))
+    images = [np.full((4, 4, 3), i, np.uint8) for i in range(60)]
+    faces = replay(astronaut_face, "F" * 25 + "." * 10 + "F" * 25)
+    for face, image in zip(faces, images):
+        session.record(session.pipeline.process_face(face), image)
+    captures = session.captures
+    assert len(captures) == 2  # one per achieved hold
+    for capture in captures:
+        assert capture.score >= 90 and capture.target == "easy"
+        # The capture is the frame it claims to be (a copy, not a buffer that changes later).
+        assert int(capture.image[0, 0, 0]) == capture.frame
+    assert captures[0].frame < 25 <= 35 <= captures[1].frame
+
+
+def test_a_capture_is_a_copy(astronaut_face: FaceFrame) -> None:
+    session = CoachSession(Pipeline(easy_target(hold_s=0.1)))
+    buffer = np.zeros((4, 4, 3), np.uint8)  # a camera reusing one buffer
+    for face in replay(astronaut_face, "F" * 12):
+        session.record(session.pipeline.process_face(face), buffer)
+    buffer[:] = 255
+    assert session.captures and int(session.captures[0].image.max()) == 0
