@@ -1,0 +1,234 @@
+"""The live camera page: streamlit-webrtc in, the coaching panel polled beside it.
+
+The browser sends the camera over WebRTC to this server; :class:`~posecoach.ui.engine.LiveCoach`
+(the ``video_frame_callback``) coaches every frame on streamlit-webrtc's worker thread and
+sends the annotated picture back. The page never waits on the worker: while the stream plays,
+a fragment re-draws the panel from the session's lock-guarded snapshot a few times a second.
+
+ICE servers: none by default (``{"iceServers": []}``: host candidates only, which is all a
+browser on this machine or the same LAN needs, and nothing is contacted outside). For remote
+use set ``POSECOACH_ICE_SERVERS`` (see :func:`posecoach.ui.engine.ice_servers_from_env`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from posecoach.detector import ModelError
+from posecoach.targets import Target
+from posecoach.ui import panels
+from posecoach.ui.engine import CoachSettings, LiveCoach, ice_servers_from_env, install_log_forwarding
+
+log = logging.getLogger("posecoach.ui")
+
+#: streamlit-webrtc's key for the component (its context lives in st.session_state[WEBRTC_KEY]).
+WEBRTC_KEY = "posecoach-camera"
+_COACH_KEY = "pc-live-coach"
+#: True once a full run chose not to show the camera (another source, an error).
+_HIDDEN_KEY = "pc-camera-hidden"
+#: Seconds between panel refreshes while the camera plays (cue, score, gauges; the chart).
+POLL_S = 0.4
+CHART_POLL_S = 1.0
+
+_TRANSLATIONS = {
+    "device_access_denied": (
+        "Camera access is blocked. Allow the camera for this page (the camera icon in the address bar) "
+        "and press START again, or choose \u201cPractise on a video\u201d in the sidebar."
+    ),
+    "device_not_available": (
+        "No camera found (or it is in use by another program). Connect one and press START, "
+        "or choose \u201cPractise on a video\u201d in the sidebar."
+    ),
+    "media_api_not_available": (
+        "This browser does not offer the camera to this page: it needs https or http://localhost. "
+        "Open the app at http://localhost:8501, or choose \u201cPractise on a video\u201d."
+    ),
+}
+
+
+def get_coach(target: Target, settings: CoachSettings) -> LiveCoach:
+    """The browser session's one LiveCoach (one landmarker), created on first use.
+
+    Raises:
+        ModelError: the model cannot be loaded (nothing is cached, so fixing the file and
+            reloading the page works).
+    """
+    coach = st.session_state.get(_COACH_KEY)
+    if coach is None:
+        coach = LiveCoach(target, settings)
+        st.session_state[_COACH_KEY] = coach
+    else:
+        coach.configure(target, settings)
+    return coach
+
+
+def mark_camera_hidden() -> None:
+    """Called by the page when a full run deliberately does not show the camera."""
+    st.session_state[_HIDDEN_KEY] = True
+
+
+def _prepare_webrtc_context(key: str) -> None:
+    """Work around streamlit-webrtc's stale-context reset (>= 0.72.1), which drops live calls.
+
+    Upstream, ``streamlit_webrtc.component._get_or_create_context`` (0.79.0, installed here:
+    ``component.py`` lines 313-329) resets the context, stopping the worker it has just
+    created, whenever ``script_run_count`` moved by more than one since the component was
+    last rendered ("Context for key=... was not rendered for 1 script runs; resetting stale
+    state"). It is meant for multipage apps (the user went to another page and came back).
+    But Streamlit bumps that count on its event-loop thread when a finished run's message is
+    *sent*, which races with the next run reading it: right after START, when the component
+    asks for back-to-back reruns to deliver the SDP answer, two consecutive renders can see
+    the count move by two (logged here as "run count 10 -> 12"). If the answer had already
+    reached the browser, the reset drops the call: reported at about one START in ten on
+    this machine under load.
+
+    posecoach is a single page, so the heuristic buys nothing: clearing
+    ``_last_rendered_run_count`` before every render disables it. What it protected against
+    (the component's iframe went away and came back) can happen here only when the person
+    switches to another source, and the page knows that without counting runs
+    (:func:`mark_camera_hidden`): then the old context is dropped before the camera is
+    shown again.
+    """
+    context = st.session_state.get(key)
+    if context is None:
+        return
+    if st.session_state.get(_HIDDEN_KEY):
+        worker = context._get_worker() if hasattr(context, "_get_worker") else None
+        if worker is not None:
+            worker.stop()
+        del st.session_state[key]
+        st.session_state[_HIDDEN_KEY] = False
+        return
+    if getattr(context, "_last_rendered_run_count", None) is not None:
+        _note_suppressed_reset(context)
+        context._last_rendered_run_count = None
+
+
+def _note_suppressed_reset(context: object) -> None:
+    """Log when upstream's check would have reset the context (the race, made visible)."""
+    try:
+        from streamlit_webrtc.session_info import get_script_run_count, get_this_session_info
+
+        info = get_this_session_info()
+        if info is None:
+            return
+        count = get_script_run_count(info)
+        last = context._last_rendered_run_count  # type: ignore[attr-defined]
+        if count > last + 1:
+            log.info("streamlit-webrtc stale-state reset suppressed (run count %d -> %d)", last, count)
+    except Exception:  # noqa: BLE001 - diagnostics only
+        pass
+
+
+def live_page(target: Target, settings: CoachSettings) -> None:
+    """The camera, the annotated picture coming back, and the live panel beside it."""
+    forward = install_log_forwarding()
+    try:
+        coach = get_coach(target, settings)
+    except ModelError as e:
+        mark_camera_hidden()
+        model_error(e)
+        return
+    ice_servers, ice_warning = ice_servers_from_env()
+    if ice_warning:
+        st.warning(ice_warning)
+    col_video, col_panel = st.columns([3, 2], gap="medium")
+    with col_video:
+        if not _served():
+            st.info("The live camera needs the Streamlit server: start the app with `streamlit run streamlit_app.py`.")
+            mark_camera_hidden()
+            with col_panel:
+                _panel_fragment(coach, target, settings, forward, False)
+            return
+        _prepare_webrtc_context(WEBRTC_KEY)
+        ctx = webrtc_streamer(
+            key=WEBRTC_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": ice_servers},
+            media_stream_constraints={
+                "video": {"width": {"ideal": 640}, "height": {"ideal": 360}, "frameRate": {"ideal": 30}},
+                "audio": False,
+            },
+            queued_video_frames_callback=coach.recv_queued,
+            async_processing=True,
+            video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "playsInline": True,
+                              "style": {"width": "100%"}},  # fmt: skip
+            translations=_TRANSLATIONS,
+        )
+        st.session_state[_HIDDEN_KEY] = False
+        playing = bool(ctx.state.playing)
+        if not playing:
+            st.caption(
+                "Press START and allow the camera. The picture comes back with the coaching drawn on it. "
+                "No camera, or the browser blocks it?"
+            )
+            st.button("Practise on a video instead", on_click=panels.switch_source, args=(panels.SOURCE_VIDEO,))
+            with st.expander("The camera does not connect?"):
+                st.markdown(
+                    "- The browser must allow the camera for this page; it offers it only on "
+                    "`http://localhost` or over https.\n"
+                    "- On another machine than the server, WebRTC may need ICE servers: start the app with "
+                    "`POSECOACH_ICE_SERVERS` set to a JSON list such as "
+                    '`[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]` '
+                    "or to comma-separated `stun:`/`turn:` URLs. By default none are used, so nothing "
+                    "outside this network is contacted."
+                )
+    with col_panel:
+        _panel_fragment(coach, target, settings, forward, playing)
+    _gallery_fragment(coach, playing)
+
+
+def _served() -> bool:
+    """True under ``streamlit run``; False where no real server runs the page (AppTest's mocked
+    runtime has no session manager, which streamlit-webrtc needs to track its context)."""
+    from streamlit.runtime import Runtime
+
+    try:
+        return hasattr(Runtime.instance(), "_session_mgr")
+    except RuntimeError:
+        return False
+
+
+def _panel_fragment(coach: LiveCoach, target: Target, settings: CoachSettings, forward, playing: bool) -> None:  # noqa: ANN001
+    @st.fragment(run_every=POLL_S if playing else None)
+    def panel() -> None:
+        snapshot = coach.session.snapshot()
+        stats = coach.stats()
+        if playing and snapshot.frames == 0:
+            st.info("Connecting to the camera…")
+        panels.coach_panel(snapshot, target, settings, status=panels.live_status(stats), show_timeline=False)
+        if playing:
+            now = time.time()
+            recent = tuple(text for t, text in forward.recent if now - t < 30.0)
+            panels.messages(snapshot, live=True, recent_errors=recent)
+
+    # The chart is redrawn less often than the cue and score: the browser pays for each redraw.
+    @st.fragment(run_every=CHART_POLL_S if playing else None)
+    def timeline() -> None:
+        snapshot = coach.session.snapshot()
+        if len(snapshot.timeline) > 1:
+            panels.timeline_chart(snapshot.timeline, target.threshold)
+
+    panel()
+    timeline()
+
+
+def _gallery_fragment(coach: LiveCoach, playing: bool) -> None:
+    @st.fragment(run_every=2.0 if playing else None)
+    def gallery() -> None:
+        panels.gallery(coach.session.captures, key="live", on_clear=coach.session.clear_captures)
+
+    gallery()
+
+
+def model_error(error: ModelError) -> None:
+    """The model is missing or broken: say so, and how to fix it."""
+    st.error(f"The face model could not be loaded: {error}")
+    st.caption(
+        "posecoach needs MediaPipe's face_landmarker.task. Restore assets/models/face_landmarker.task from the "
+        "repository, or point the POSECOACH_MODEL environment variable at a copy, then reload this page."
+    )
