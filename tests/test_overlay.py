@@ -233,20 +233,3 @@ def test_other_frame_sizes(size: tuple[int, int]) -> None:
     out = Annotator(detail="full").annotate(image, with_face(), mirrored=True, target=_Target())
     assert out.shape == (h, w, 3)
     assert changed(out, np.full((h, w, 3), GREY, np.uint8))[h - 5 :, :].mean() > 0.9
-
-
-def test_annotate_is_cheap() -> None:
-    """Target: < 1.5 ms at 640x360 in the per-frame path (typically ~0.2 ms)."""
-    annotator = Annotator(detail="full")
-    result = with_face()
-    target = _Target()
-    frames = [grey_frame() for _ in range(60)]
-    medians = []
-    for _ in range(3):  # best of three: the machine is shared
-        times = []
-        for image in frames:
-            t0 = time.perf_counter()
-            annotator.annotate(image, result, mirrored=True, target=target)
-            times.append(time.perf_counter() - t0)
-        medians.append(float(np.median(times)) * 1000.0)
-    assert min(medians) < 1.5, f"annotate takes {min(medians):.2f} ms per 640x360 frame"
