@@ -86,3 +86,44 @@ def test_bad_files_give_one_line_naming_file_and_reason(tmp_path: Path, clip: Pa
         with pytest.raises(SourceError) as e:
             open_source(path)
         assert str(e.value) == f"{path}: {reason}"
+
+
+class _BrokenClock:
+    """A stand-in for cv2.VideoCapture whose container timestamps are broken."""
+
+    def __init__(self, stamps: list[float]) -> None:
+        self.stamps = stamps
+        self.i = 0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.i >= len(self.stamps):
+            return False, None
+        self.i += 1
+        return True, np.zeros((4, 4, 3), np.uint8)
+
+    def get(self, prop: int) -> float:
+        return self.stamps[self.i - 1]
+
+    def release(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        [0, 33, 33, 33, 100, 90, 150],  # repeated and going back
+        [0, 0, 0, 0, 0],  # no timestamps at all
+        [0, float("nan"), 66, float("inf"), 132],  # garbage
+        [0, 10, 70, 75, 200],  # variable frame rate: kept as it is
+    ],
+)
+def test_broken_or_variable_timestamps_are_repaired(clip: Path, stamps: list[float]) -> None:
+    source = VideoFileSource(clip)
+    source._cap.release()
+    source._cap = _BrokenClock(stamps)
+    source._first, source._first_ms = source._cap.read()[1], source._cap.get(0)
+    times = [f.t_ms for f in source]
+    assert len(times) == len(stamps)
+    assert all(b > a for a, b in zip(times, times[1:])), times
+    if stamps == [0, 10, 70, 75, 200]:
+        assert times == stamps
