@@ -9,12 +9,15 @@ source gives it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
+import gc
 import hashlib
 import itertools
 import os
 import threading
+from collections.abc import Iterator
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -108,10 +111,12 @@ def to_rgb_uint8(frame: np.ndarray, max_side: int = DEFAULT_MAX_SIDE, *, bgr: bo
     uint16 or float (0..1). Colour frames are BGR(A) (OpenCV order) unless ``bgr=False``.
     Downscaling happens before colour conversion so the conversion runs on fewer pixels.
 
-    Downscaling is bilinear: it costs ~2 ms for a 1080p or 2160p frame where ``INTER_AREA``
-    costs 8-11 ms (OpenCV has a fast area path for exact halving only), and the landmarks
-    it yields match area-filtered ones (0.7% / 1.4% of the interocular distance from the
-    full-size result at 2x / 3x reduction, the same as ``INTER_AREA``, on the shared faces).
+    Downscaling is bilinear: ~2 ms for a 1080p frame where ``INTER_AREA`` costs ~9 ms
+    (OpenCV's fast area path covers exact halving only), and the landmarks it yields are as
+    close to the full-size ones as area-filtered ones (0.7% / 1.4% of the interocular
+    distance at 2x / 3x reduction on the shared faces). For a reduction by an odd whole
+    factor (2160p -> 720p is 3x) bilinear sampling lands exactly on source pixel centres,
+    and ``INTER_NEAREST_EXACT`` returns the identical image in less than half the time.
 
     Raises:
         ValueError: for an array that is not an image.
@@ -132,7 +137,9 @@ def to_rgb_uint8(frame: np.ndarray, max_side: int = DEFAULT_MAX_SIDE, *, bgr: bo
     if long_side > max_side:
         scale = max_side / long_side
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+        k = w // size[0]
+        odd_whole = k % 2 == 1 and w == k * size[0] and h == k * size[1]
+        frame = cv2.resize(frame, size, interpolation=cv2.INTER_NEAREST_EXACT if odd_whole else cv2.INTER_LINEAR)
     if frame.ndim == 3 and frame.shape[2] == 1:
         frame = frame[:, :, 0]
     if frame.ndim == 2:
@@ -186,7 +193,8 @@ class FaceTracker:
                 output_facial_transformation_matrixes=True,
             )
             try:
-                self._landmarker = FaceLandmarker.create_from_options(options)
+                with _gc_paused():
+                    self._landmarker = FaceLandmarker.create_from_options(options)
             except Exception as e:  # MediaPipe raises RuntimeError/ValueError with long text
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise ModelError(f"cannot load model {path}: {first}") from None
@@ -201,7 +209,8 @@ class FaceTracker:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._landmarker.close()
+            with _gc_paused():
+                self._landmarker.close()
 
     def __enter__(self) -> FaceTracker:
         return self
@@ -240,10 +249,42 @@ class FaceTracker:
         ts = self.next_timestamp(t_ms)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         video = self.mode is TrackerMode.VIDEO
-        if self._native is not None:
-            return self._native.detect(image, ts if video else None, image_wh)
-        result = self._landmarker.detect_for_video(image, ts) if video else self._landmarker.detect(image)
+        with _gc_paused():
+            if self._native is not None:
+                return self._native.detect(image, ts, image_wh, video=video)
+            result = self._landmarker.detect_for_video(image, ts) if video else self._landmarker.detect(image)
         return face_frame_from_result(result, image_wh, ts)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No automatic garbage collection while a MediaPipe call runs (any thread).
+
+    MediaPipe sends every call through a ``ThreadPoolExecutor``, whose ``submit`` holds the
+    process-wide ``concurrent.futures`` shutdown lock while it allocates. Were the garbage
+    collector to run right there and collect something whose finalizer closes a landmarker
+    (a ``weakref.finalize`` closing a dropped tracker, or MediaPipe's own ``__del__``), that
+    close would wait for the same lock on the same thread, forever. Collection resumes as
+    soon as the last call in flight returns; explicit ``gc.collect()`` is not affected.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 _xyz = attrgetter("x", "y", "z")
@@ -331,9 +372,9 @@ class _NativeResults:
 
             result_type = fl.MpFaceLandmarkerResultC
             lib = landmarker._lib
-            for name in ("MpFaceLandmarkerDetectForVideo", "MpFaceLandmarkerDetectImage", "MpFaceLandmarkerCloseResult"):
-                if not callable(getattr(lib, name)):
-                    return None
+            calls = ("MpFaceLandmarkerDetectForVideo", "MpFaceLandmarkerDetectImage", "MpFaceLandmarkerCloseResult")
+            if not all(callable(getattr(lib, name)) for name in calls):
+                return None
             if not hasattr(landmarker, "_handle"):
                 return None
             f32 = ctypes.c_float
@@ -374,18 +415,18 @@ class _NativeResults:
         lm_cols = np.array([o // 4 for o in offsets[:3]], dtype=np.intp)
         return cls(landmarker, result_type, lm_cols, sizes[0] // 4, offsets[3] // 4, sizes[1] // 4)
 
-    def detect(self, image: Any, ts: int | None, image_wh: tuple[int, int]) -> FaceFrame:
-        """Run the landmarker on an ``mp.Image`` (VIDEO mode with ``ts``, IMAGE mode without)."""
+    def detect(self, image: Any, ts: int, image_wh: tuple[int, int], *, video: bool) -> FaceFrame:
+        """Run the landmarker on an ``mp.Image``: ``detect_for_video`` at ``ts`` or ``detect``."""
         lm = self._landmarker
         lib = lm._lib
         res = self._result_type()
         ref = ctypes.byref(res)
-        if ts is None:
-            lib.MpFaceLandmarkerDetectImage(lm._handle, image._image_ptr, None, ref)
-        else:
+        if video:
             lib.MpFaceLandmarkerDetectForVideo(lm._handle, image._image_ptr, None, ts, ref)
+        else:
+            lib.MpFaceLandmarkerDetectImage(lm._handle, image._image_ptr, None, ref)
         try:
-            return self._read(res, image_wh, 0 if ts is None else ts)
+            return self._read(res, image_wh, ts)
         finally:
             lib.MpFaceLandmarkerCloseResult(ref)
 
@@ -408,7 +449,8 @@ class _NativeResults:
             cats = res.face_blendshapes[best]
             n = int(cats.categories_count)
             if n and cats.categories:
-                blend = _floats(cats.categories, n * self._cat_stride).reshape(n, self._cat_stride)[:, self._score_col].copy()
+                scores = _floats(cats.categories, n * self._cat_stride).reshape(n, self._cat_stride)
+                blend = scores[:, self._score_col].copy()
         matrix = np.eye(4, dtype=np.float32)
         if best < int(res.facial_transformation_matrixes_count) and res.facial_transformation_matrixes:
             m = res.facial_transformation_matrixes[best]

@@ -37,6 +37,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,7 @@ __all__ = [
     "grimace",
     "head_angles",
     "is_plausible_face",
+    "plausible_geometry",
     "looking_down_score",
     "mouth_open",
     "rotation_matrix",
@@ -146,30 +148,42 @@ def head_angles(matrix: np.ndarray, *, view_relative: bool = True) -> tuple[floa
     Returns:
         ``(yaw, pitch, roll)`` in degrees; ``(0, 0, 0)`` for a zero (no-face) matrix.
     """
-    m = np.asarray(matrix, dtype=np.float64)
-    r = m[:3, :3]
-    norms = np.sqrt((r * r).sum(axis=0))
-    if not np.all(norms > 1e-9):
+    # Plain floats: on a 4x4 matrix numpy's per-call overhead is most of the cost.
+    (r00, r01, r02, tx), (r10, r11, r12, ty), (r20, r21, r22, tz) = np.asarray(matrix).tolist()[:3]
+    n0 = math.sqrt(r00 * r00 + r10 * r10 + r20 * r20)
+    n1 = math.sqrt(r01 * r01 + r11 * r11 + r21 * r21)
+    n2 = math.sqrt(r02 * r02 + r12 * r12 + r22 * r22)
+    if not (n0 > 1e-9 and n1 > 1e-9 and n2 > 1e-9):  # also False for NaN
         return 0.0, 0.0, 0.0
-    r = r / norms  # remove any uniform scale so asin sees a unit vector
+    # Remove any uniform scale so asin sees a unit vector.
+    r = ((r00 / n0, r01 / n1, r02 / n2), (r10 / n0, r11 / n1, r12 / n2), (r20 / n0, r21 / n1, r22 / n2))
     if view_relative:
-        t = m[:3, 3]
-        dist = math.sqrt(float(t @ t))
+        dist = math.sqrt(tx * tx + ty * ty + tz * tz)
         if dist > 1e-9:
-            r = _view_rotation(-t / dist).T @ r
-    yaw = math.degrees(math.atan2(r[0, 2], r[2, 2]))
-    pitch = math.degrees(math.asin(max(-1.0, min(1.0, r[1, 2]))))
-    roll = math.degrees(math.atan2(r[1, 0], r[1, 1]))
+            r = _t_matmul(_view_rotation((-tx / dist, -ty / dist, -tz / dist)), r)
+    yaw = math.degrees(math.atan2(r[0][2], r[2][2]))
+    pitch = math.degrees(math.asin(max(-1.0, min(1.0, r[1][2]))))
+    roll = math.degrees(math.atan2(r[1][0], r[1][1]))
     return yaw, pitch, roll
 
 
-def _view_rotation(to_camera: np.ndarray) -> np.ndarray:
+_Mat3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+
+
+def _view_rotation(to_camera: tuple[float, float, float]) -> _Mat3:
     """The rotation ``Ry(a) @ Rx(-b)`` that turns the +z axis onto the unit vector ``to_camera``."""
     a = math.atan2(to_camera[0], to_camera[2])
-    b = math.asin(max(-1.0, min(1.0, float(to_camera[1]))))
+    b = math.asin(max(-1.0, min(1.0, to_camera[1])))
     ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
     # Ry(a) @ Rx(-b), written out: columns are the rotated x, y and z axes.
-    return np.array([[ca, -sa * sb, sa * cb], [0.0, cb, sb], [-sa, -ca * sb, ca * cb]])
+    return ((ca, -sa * sb, sa * cb), (0.0, cb, sb), (-sa, -ca * sb, ca * cb))
+
+
+def _t_matmul(a: _Mat3, b: _Mat3) -> _Mat3:
+    """``a.T @ b`` for 3x3 matrices as nested tuples."""
+    return tuple(  # type: ignore[return-value]
+        tuple(a[0][i] * b[0][j] + a[1][i] * b[1][j] + a[2][i] * b[2][j] for j in range(3)) for i in range(3)
+    )
 
 
 def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -235,68 +249,103 @@ def face_geometry(face: FaceFrame) -> FaceGeometry:
 
     ``face`` must have a face (478 landmarks). Works in pixels, in 3-D (``z * width``).
     """
-    w, h = face.image_wh
+    return _face_geometry(face.landmarks[_IDX].tolist(), face.image_wh)
+
+
+def _face_geometry(points: list[list[float]], image_wh: tuple[int, int]) -> FaceGeometry:
+    """:func:`face_geometry` from the :data:`_IDX` landmarks, normalised, as lists of floats.
+
+    Plain Python floats on purpose: on 3-vectors numpy's per-call overhead is most of the
+    cost, and right after inference has evicted the caches the first few ufunc calls cost
+    ~20 us each. Gathering with ``landmarks[_IDX].tolist()`` calls no ufunc.
+    """
+    w, h = image_wh
     w, h = float(w or 1), float(h or 1)
-    p = face.landmarks[_IDX].astype(np.float64) * (w, h, w)
+    p = [(x * w, y * h, z * w) for x, y, z in points]
 
-    ca, cb = p[_CA], p[_CB]
-    eye_c = 0.5 * (ca + cb)  # (2, 3) eye centres
-    eye_w = _norm(cb - ca)  # (2,) eye widths
-    up = p[_UP].reshape(2, 3, 3)
-    lo = p[_LO].reshape(2, 3, 3)
-    aperture = _norm(up - lo).sum(axis=1) / (3.0 * eye_w)
+    ca, cb = p[_CA], p[_CB]  # eye corners, (image-left eye, image-right eye)
+    eye_c = (_mid(ca[0], cb[0]), _mid(ca[1], cb[1]))  # eye centres
+    eye_w = (_dist(cb[0], ca[0]), _dist(cb[1], ca[1]))  # eye widths
+    up, lo = p[_UP], p[_LO]  # upper and lower lid, three points per eye
+    aperture = tuple(sum(_dist(up[3 * e + k], lo[3 * e + k]) for k in range(3)) / (3.0 * eye_w[e]) for e in (0, 1))
 
-    ex = eye_c[1] - eye_c[0]
-    io = math.sqrt(float(ex @ ex)) or 1.0
-    ex = ex / io
-    eye_mid = 0.5 * (eye_c[0] + eye_c[1])
-    mouth_mid = 0.5 * (p[_M_L] + p[_M_R])
-    ey = mouth_mid - eye_mid
-    eye_mouth = math.sqrt(float(ey @ ey))
-    ey = ey - ex * float(ey @ ex)
-    ey = ey / (math.sqrt(float(ey @ ey)) or 1.0)
+    ex = _sub(eye_c[1], eye_c[0])
+    io = _len(ex) or 1.0
+    ex = _scale(ex, 1.0 / io)
+    eye_mid = _mid(eye_c[0], eye_c[1])
+    mouth_mid = _mid(p[_M_L], p[_M_R])
+    ey = _sub(mouth_mid, eye_mid)
+    eye_mouth = _len(ey)
+    ey = _sub(ey, _scale(ex, _dot(ey, ex)))
+    ey = _scale(ey, 1.0 / (_len(ey) or 1.0))
 
-    lower = ((lo.sum(axis=1) * (1.0 / 3.0) - eye_c) @ ey) / eye_w
-    iris_rel = p[_IR] - eye_c
-    iris_x = (iris_rel @ ex) / eye_w
-    iris_y = (iris_rel @ ey) / eye_w
+    lower = tuple(_dot(_sub(_mean3(lo[3 * e : 3 * e + 3]), eye_c[e]), ey) / eye_w[e] for e in (0, 1))
+    iris_rel = (_sub(p[_IR][0], eye_c[0]), _sub(p[_IR][1], eye_c[1]))
+    iris_x = tuple(_dot(iris_rel[e], ex) / eye_w[e] for e in (0, 1))
+    iris_y = tuple(_dot(iris_rel[e], ey) / eye_w[e] for e in (0, 1))
 
     mouth_w = _dist(p[_M_L], p[_M_R]) or 1.0
     # Lip-line centre minus corners, along the face's down axis: > 0 = corners up.
-    lift = float((0.5 * (p[_LIP_U] + p[_LIP_D]) - mouth_mid) @ ey)
-    depth = p @ _cross(ex, ey)  # along the face normal, so head turns do not change it
-    fx, fy = (p[_FACE_ROWS, :2].sum(axis=0) * 0.25).tolist()
+    lift = _dot(_sub(_mid(p[_LIP_U], p[_LIP_D]), mouth_mid), ey)
+    normal = _cross(ex, ey)
+    depth = [_dot(q, normal) for q in p]  # along the face normal, so head turns do not change it
+    rim = p[_FACE_ROWS]
+    fx = 0.25 * (rim[0][0] + rim[1][0] + rim[2][0] + rim[3][0])
+    fy = 0.25 * (rim[0][1] + rim[1][1] + rim[2][1] + rim[3][1])
+    top, chin = p[_FOREHEAD], p[_CHIN]
     return FaceGeometry(
         interocular_px=io,
-        eye_aperture=tuple(aperture.tolist()),  # type: ignore[arg-type]
-        lower_lid=tuple(lower.tolist()),  # type: ignore[arg-type]
-        iris_x=tuple(iris_x.tolist()),  # type: ignore[arg-type]
-        iris_y=tuple(iris_y.tolist()),  # type: ignore[arg-type]
+        eye_aperture=aperture,  # type: ignore[arg-type]
+        lower_lid=lower,  # type: ignore[arg-type]
+        iris_x=iris_x,  # type: ignore[arg-type]
+        iris_y=iris_y,  # type: ignore[arg-type]
         mouth_width=mouth_w / io,
         corner_lift=lift / mouth_w,
         lip_gap=_dist(p[_LIP_U], p[_LIP_D]) / io,
         eye_mouth=eye_mouth / io,
-        face_length=_dist(p[_FOREHEAD], p[_CHIN]) / io,
-        relief=float(depth.max() - depth.min()) / io,
+        face_length=_dist(top, chin) / io,
+        relief=(max(depth) - min(depth)) / io,
         centre_xy=(fx / w, fy / h),
-        height_frac=math.hypot(*(p[_FOREHEAD, :2] - p[_CHIN, :2]).tolist()) / h,
+        height_frac=math.hypot(top[0] - chin[0], top[1] - chin[1]) / h,
     )
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cross product of two 3-vectors (np.cross costs ~10x more on this size)."""
-    a0, a1, a2 = a.tolist()
-    b0, b1, b2 = b.tolist()
-    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+# Small 3-vector helpers on plain floats (points are lists from ``ndarray.tolist()``).
+_V3 = tuple[float, float, float]
 
 
-def _norm(v: np.ndarray) -> np.ndarray:
-    return np.sqrt((v * v).sum(axis=-1))
+def _sub(a: Sequence[float], b: Sequence[float]) -> _V3:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
 
 
-def _dist(a: np.ndarray, b: np.ndarray) -> float:
-    d = a - b
-    return math.sqrt(float(d @ d))
+def _mid(a: Sequence[float], b: Sequence[float]) -> _V3:
+    return (0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), 0.5 * (a[2] + b[2]))
+
+
+def _mean3(q: Sequence[Sequence[float]]) -> _V3:
+    """Mean of three points."""
+    a, b, c = q
+    return ((a[0] + b[0] + c[0]) / 3.0, (a[1] + b[1] + c[1]) / 3.0, (a[2] + b[2] + c[2]) / 3.0)
+
+
+def _scale(a: Sequence[float], k: float) -> _V3:
+    return (a[0] * k, a[1] * k, a[2] * k)
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _len(a: Sequence[float]) -> float:
+    return math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
+
+
+def _dist(a: Sequence[float], b: Sequence[float]) -> float:
+    return _len(_sub(a, b))
+
+
+def _cross(a: Sequence[float], b: Sequence[float]) -> _V3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -518,6 +567,17 @@ _RELIEF_MAX = 1.95
 def is_plausible_face(face: FaceFrame, geom: FaceGeometry | None = None) -> bool:
     """Whether the landmarks look like a real human face (per frame; no persistence).
 
+    See :func:`plausible_geometry`, which also hands back the geometry it measured.
+    """
+    return plausible_geometry(face, geom) is not None
+
+
+def plausible_geometry(face: FaceFrame, geom: FaceGeometry | None = None) -> FaceGeometry | None:
+    """The face's :class:`FaceGeometry` if it looks like a real human face, else None.
+
+    The per-frame loop calls this once and passes the geometry on to :func:`compute_metrics`,
+    so the landmarks are measured once per frame.
+
     MediaPipe sometimes fits a face mesh to a cartoon or a logo for a frame or two. Those
     meshes are squashed top to bottom and folded in depth. A face must have:
 
@@ -529,35 +589,41 @@ def is_plausible_face(face: FaceFrame, geom: FaceGeometry | None = None) -> bool
       forgiven; the phantoms seen so far fail all three.
     """
     if not face.has_face:
-        return False
+        return None
     lm = face.landmarks
-    if lm.shape != (478, 3) or not np.isfinite(lm[_IDX]).all():
-        return False
-    r = np.asarray(face.matrix, dtype=np.float64)[:3, :3]
-    det = float(np.linalg.det(r))
-    if not 0.5 < det < 2.0 or not face.matrix[2, 3] < 0.0:
-        return False
-    g = _geom(face, geom)
+    if lm.shape != (478, 3):
+        return None
+    points = lm[_IDX].tolist()
+    if not all(math.isfinite(v) for point in points for v in point):
+        return None
+    (a, b, c, _), (d, e, f, _), (g_, h, i, tz), _ = np.asarray(face.matrix).tolist()
+    det = a * (e * i - f * h) - b * (d * i - f * g_) + c * (d * h - e * g_)
+    if not 0.5 < det < 2.0 or not tz < 0.0:
+        return None
+    g = _face_geometry(points, face.image_wh) if geom is None else geom
     if g.interocular_px < 4.0:
-        return False
+        return None
     ok = (
         (_EYE_MOUTH_BAND[0] <= g.eye_mouth <= _EYE_MOUTH_BAND[1])
         + (_FACE_LENGTH_BAND[0] <= g.face_length <= _FACE_LENGTH_BAND[1])
         + (g.relief <= _RELIEF_MAX)
     )
-    return ok >= 2
+    return g if ok >= 2 else None
 
 
 # --- everything --------------------------------------------------------------------------
-def compute_metrics(face: FaceFrame) -> Metrics:
+def compute_metrics(face: FaceFrame, geom: FaceGeometry | None = None) -> Metrics:
     """All metrics of one face (see :class:`~posecoach.results.Metrics` for units and signs).
+
+    ``geom``: the face's :class:`FaceGeometry` when already measured (e.g. by
+    :func:`plausible_geometry`); measured here otherwise.
 
     Raises:
         ValueError: ``face`` has no face (``FaceFrame.empty()``); check ``face.has_face``.
     """
     if not face.has_face:
         raise ValueError("compute_metrics needs a face; got FaceFrame.empty()")
-    g = face_geometry(face)
+    g = _geom(face, geom)
     yaw, pitch, roll = head_angles(face.matrix)
     eyes_open = eye_openness(face, g)
     eyes = eye_state(face, eyes_open, pitch)

@@ -15,7 +15,7 @@ import numpy as np
 
 from posecoach.coaching import Coach, HoldTracker
 from posecoach.detector import FaceTracker
-from posecoach.metrics import compute_metrics, is_plausible_face
+from posecoach.metrics import compute_metrics, plausible_geometry
 from posecoach.results import FaceFrame, FrameResult, Metrics
 from posecoach.scoring import score_metrics
 from posecoach.smoothing import MetricsSmoother, NoSmoother
@@ -118,7 +118,8 @@ class Pipeline:
         t0 = time.perf_counter() if timer else 0.0
         index = self._frame
         self._frame += 1
-        raw = compute_metrics(face) if face.has_face and is_plausible_face(face) else None
+        geom = plausible_geometry(face) if face.has_face else None
+        raw = compute_metrics(face, geom) if geom is not None else None
         self._face_run = self._face_run + 1 if raw is not None else 0
         if self._face_run < self.options.min_face_frames:
             raw = None

@@ -88,6 +88,17 @@ def test_large_frames_are_downscaled() -> None:
     assert rgb.shape == (720, 1280, 3)
 
 
+@pytest.mark.parametrize("wh", [(3840, 2160), (1920, 1080), (1600, 900), (2560, 1440), (1281, 721), (721, 1281)])
+def test_downscaling_is_bilinear_whatever_the_shortcut(wh: tuple[int, int]) -> None:
+    """An odd whole-factor reduction takes a cheaper path that gives the very same pixels."""
+    frame = np.random.default_rng(0).integers(0, 256, (wh[1], wh[0], 3), dtype=np.uint8)
+    rgb = to_rgb_uint8(frame, max_side=1280)
+    scale = 1280 / max(wh)
+    size = (max(1, round(wh[0] * scale)), max(1, round(wh[1] * scale)))
+    expected = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(rgb, expected)
+
+
 @pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((4, 4, 5), np.uint8), np.zeros(7, np.uint8)])
 def test_non_images_are_rejected(bad: np.ndarray) -> None:
     with pytest.raises(ValueError, match="^not an image"):
@@ -128,3 +139,51 @@ def test_blank_frames_have_no_face(value: int) -> None:
     with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
         face = tracker.process(np.full((360, 640, 3), value, np.uint8), 0)
     assert not face.has_face and face.n_faces == 0 and face.landmarks.shape == (0, 3)
+
+
+
+@pytest.mark.parametrize("mode", [TrackerMode.VIDEO, TrackerMode.IMAGE])
+def test_native_results_match_mediapipes_own_objects(
+    shared_media: Path, decode_clip, mode: TrackerMode  # noqa: ANN001
+) -> None:
+    """The fast path reading MediaPipe's C result structs gives exactly what its Python API gives:
+    one face, several faces (the largest is kept) and none."""
+    group = cv2.imread(str(shared_media / "multi_face.jpg"))
+    frames = [*decode_clip("single_face.mp4")[:20], group, np.zeros((360, 640, 3), np.uint8)]
+    with FaceTracker(mode=mode) as fast, FaceTracker(mode=mode) as public:
+        if fast._native is None:
+            pytest.skip("this mediapipe has no C result structs: the public API is used")
+        public._native = None
+        seen = []
+        for i, frame in enumerate(frames):
+            a, b = fast.process(frame, i * 33.3), public.process(frame, i * 33.3)
+            assert (a.t_ms, a.n_faces, a.image_wh) == (b.t_ms, b.n_faces, b.image_wh)
+            for name in ("landmarks", "blendshapes", "matrix"):
+                x, y = getattr(a, name), getattr(b, name)
+                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), (name, i)
+            seen.append(a.n_faces)
+    assert seen[0] == 1 and seen[-2] > 1 and seen[-1] == 0
+
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_no_garbage_collection_inside_mediapipe_calls(native: bool) -> None:
+    """MediaPipe's dispatcher holds concurrent.futures' process-wide lock while it allocates. A
+    collection there that ran a finalizer closing another landmarker (the live page's LiveCoach
+    closes its tracker from a weakref.finalize) deadlocked the test suite once, so automatic
+    collection is paused for the length of every landmarker call and resumes after."""
+    import gc
+
+    frame = np.zeros((360, 640, 3), np.uint8)
+    with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        if not native:
+            tracker._native = None
+        lib = tracker._landmarker._lib
+        seen: list[bool] = []
+        for name in ("MpFaceLandmarkerDetectForVideo", "MpFaceLandmarkerClose"):
+            real = getattr(lib, name)
+            setattr(lib, name, lambda *a, _real=real: (seen.append(gc.isenabled()), _real(*a))[1])
+        assert gc.isenabled()
+        tracker.process(frame, 0)
+        assert seen == [False] and gc.isenabled()
+    assert seen == [False, False] and gc.isenabled()

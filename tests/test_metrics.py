@@ -24,6 +24,7 @@ from posecoach.metrics import (
     head_angles,
     is_plausible_face,
     mouth_open,
+    plausible_geometry,
     rotation_matrix,
     smile,
     squinch,
@@ -473,6 +474,21 @@ def _squashed(px: Px, factor: float) -> Px:
 )
 def test_plausibility_table(face: Callable[[], FaceFrame], expect: bool) -> None:
     assert is_plausible_face(face()) is expect
+
+
+@pytest.mark.parametrize(
+    "face",
+    [make_face, lambda: with_pose(make_face(_irises_at(0.1)), 20.0, -10.0, 5.0),
+     lambda: make_face(_squashed(template_px(), 0.6)), lambda: FaceFrame.empty((640, 360))],
+)  # fmt: skip
+def test_the_loop_measures_the_landmarks_once(face: Callable[[], FaceFrame]) -> None:
+    """plausible_geometry hands the geometry it measured on to compute_metrics: same values."""
+    f = face()
+    g = plausible_geometry(f)
+    assert (g is not None) is is_plausible_face(f)
+    if g is not None:
+        assert g == face_geometry(f)
+        assert compute_metrics(f, g) == compute_metrics(f)
 
 
 def test_compute_metrics_refuses_an_empty_face() -> None:

@@ -147,3 +147,10 @@ def test_smoother_is_fast() -> None:
             s.update(m, (rep * 200 + i) * 33.3)
         best = min(best, (time.perf_counter() - t0) / len(frames))
     assert best < 50e-6, f"{best * 1e6:.1f} us per frame"
+
+
+@pytest.mark.parametrize("bad", [OneEuroParams(min_cutoff=0.0), OneEuroParams(d_cutoff=0.0), OneEuroParams(beta=-1.0),
+                                 OneEuroParams(min_cutoff=math.inf)])  # fmt: skip
+def test_metrics_smoother_rejects_bad_tuning_at_the_door(bad: OneEuroParams) -> None:
+    with pytest.raises(ValueError, match="^MetricsSmoother: yaw: expected"):
+        MetricsSmoother({"yaw": bad})
