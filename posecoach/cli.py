@@ -166,7 +166,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     timer = StageTimer() if args.timings else None
     summary = Summary()
     report = sys.stderr if args.out == "-" else sys.stdout
-    started = time.perf_counter()
+    started = 0.0
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
         tracker = stack.enter_context(_open_tracker(args.model, source.is_image, args.verbose))
@@ -183,6 +183,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             writer = RowWriter(stream, fmt)
         progress = Progress(source.n_frames, sys.stderr, enabled=not source.is_image and sys.stderr.isatty())
         frames = iter(source)
+        started = time.perf_counter()  # after loading the model: fps is about the frames
         while True:
             t0 = time.perf_counter()
             frame = next(frames, None)
