@@ -5,10 +5,18 @@ Run it::
     .venv/bin/streamlit run streamlit_app.py      # then open http://localhost:8501
 
 Sources: the live camera (WebRTC), an uploaded clip, or a snapshot. Everything runs on
-this machine; nothing is written to disk unless you download it.
+this machine; nothing is written to disk unless you download it or finish a calibration
+(which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``).
 
-Remote use (the browser on another machine): the camera needs https (or localhost), and
-WebRTC may need ICE servers. By default none are used (``{"iceServers": []}``), which works
+Remote use (the browser on another machine, e.g. a tablet in a studio): the camera needs
+https (or localhost), e.g. with a self-signed certificate::
+
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=posecoach
+        -addext subjectAltName=IP:192.168.1.20 -keyout key.pem -out cert.pem       # one line
+    .venv/bin/streamlit run streamlit_app.py --server.address 0.0.0.0
+        --server.sslCertFile cert.pem --server.sslKeyFile key.pem                   # one line
+
+and WebRTC may need ICE servers. By default none are used (``{"iceServers": []}``), which works
 on this machine and on a LAN. Set ``POSECOACH_ICE_SERVERS`` to a JSON list of RTCIceServer
 objects or to comma-separated stun:/turn: URLs, e.g.::
 
@@ -18,12 +26,15 @@ The model comes from ``$POSECOACH_MODEL`` or the bundled ``assets/models/face_la
 This page only wires panels together; see ``posecoach/ui/``.
 """
 
+import dataclasses
+
 import streamlit as st
 
 from posecoach.targets import TargetError, load_library
-from posecoach.ui import live, panels, practice
+from posecoach.ui import calibrate, live, panels, practice
 
-st.set_page_config(page_title="posecoach", page_icon=":material/face:", layout="wide")
+# An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
+st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
 st.title("posecoach")
 st.caption("Practise your look in a mirror that coaches you: one cue at a time, hold it, keep the best frames.")
 
@@ -34,7 +45,10 @@ except TargetError as e:
     st.stop()
 
 settings, source = panels.controls(library)
+choice = calibrate.sidebar()
+settings = dataclasses.replace(settings, profile=choice.profile)
 target = library[settings.target]
+calibrate.status(choice)
 
 if source == panels.SOURCE_LIVE:
     live.live_page(target, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -19,6 +20,14 @@ PHOTO = MEDIA / "single_face.jpg"
 needs_media = pytest.mark.skipif(not CLIP.is_file(), reason=f"real face media not found at {MEDIA} (see ../shared/media)")
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+
+@pytest.fixture(autouse=True)
+def profile_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every page run here reads and writes calibration profiles in a temporary folder."""
+    folder = tmp_path / "profiles"
+    monkeypatch.setenv("POSECOACH_CALIBRATION_DIR", str(folder))
+    return folder
 
 
 def app() -> AppTest:
@@ -137,6 +146,88 @@ def test_unreadable_upload_is_explained() -> None:
     assert any("cannot be used" in e.value for e in at.error)
 
 
+def _faststart(tmp_path: Path) -> bytes:
+    """single_face.mp4 remuxed with its index first, as phones write: cut short, it still plays."""
+    av = pytest.importorskip("av")
+    out = tmp_path / "faststart.mp4"
+    with av.open(str(CLIP)) as src, av.open(str(out), "w", format="mp4", options={"movflags": "faststart"}) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    data = out.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat"), "the index comes first"
+    return data
+
+
+def _bad_upload(kind: str, tmp_path: Path) -> tuple[str, bytes]:
+    rng = np.random.default_rng(7)
+    if kind == "empty":
+        return "empty.mp4", b""
+    if kind == "random":
+        return "random.mov", rng.bytes(40_000)
+    if kind == "random-with-video-header":
+        return "header.mp4", CLIP.read_bytes()[:32] + rng.bytes(40_000)
+    if kind.startswith("cut-"):  # single_face.mp4 keeps its index at the end: any cut loses it
+        data = CLIP.read_bytes()
+        return "cut.mp4", data[: int(len(data) * float(kind[4:]))]
+    if kind.startswith("faststart-cut-"):  # too little left to decode one frame
+        data = _faststart(tmp_path)
+        return "cut.mp4", data[: int(len(data) * float(kind[14:]))]
+    if kind == "photo":
+        return "single_face.jpg", PHOTO.read_bytes()
+    if kind == "photo-named-mp4":
+        return "holiday.mp4", PHOTO.read_bytes()
+    if kind == "png-named-mov":
+        return "frame.mov", cv2.imencode(".png", np.full((64, 64, 3), 200, np.uint8))[1].tobytes()
+    raise AssertionError(kind)
+
+
+@needs_media
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("empty", "empty file (0 bytes)"),
+        ("random", "not a video or image posecoach can read"),
+        ("random-with-video-header", "not a video or image posecoach can read"),
+        ("cut-0.05", "not a video or image posecoach can read (corrupt, truncated"),
+        ("cut-0.5", "not a video or image posecoach can read (corrupt, truncated"),
+        ("cut-0.98", "not a video or image posecoach can read (corrupt, truncated"),
+        ("faststart-cut-0.05", "video has no readable frames (corrupt or truncated)"),
+        ("photo", "is a photo, not a video"),
+        ("photo-named-mp4", "is a photo, not a video"),
+        ("png-named-mov", "is a photo, not a video"),
+    ],
+)
+def test_bad_uploads_get_a_one_line_reason(kind: str, reason: str, tmp_path: Path) -> None:
+    name, data = _bad_upload(kind, tmp_path)
+    at = choose_source(app(), "Practise on a video")
+    at.file_uploader(key="pc-clip").upload(name, data, "video/mp4").run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("This file cannot be used") and f"{name}: {reason}" in errors[0], errors
+    assert "\n" not in errors[0] and "/proc/" not in errors[0] and "Traceback" not in errors[0]
+    assert not at.metric, "nothing is coached"
+    if "photo" in kind or "png" in kind:
+        # The way to where photos belong.
+        at.button(key="pc-to-snapshot").click().run()
+        assert at.radio(key="pc-source").value == "Snapshot" and at.get("camera_input")
+
+
+@needs_media
+def test_a_clip_cut_short_is_coached_as_far_as_it_goes_and_says_so(tmp_path: Path) -> None:
+    data = _faststart(tmp_path)
+    at = choose_source(app(), "Practise on a video")
+    at.file_uploader(key="pc-clip").upload("cut.mp4", data[: int(len(data) * 0.4)], "video/mp4").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("cut.mp4 seems cut short: only ") and " of 72 frames could be read" in w for w in warnings)
+    assert next(m for m in at.metric if m.label == "Score").value.isdigit()
+
+
 @needs_media
 def test_snapshot_mode_scores_a_photo() -> None:
     at = choose_source(app(), "Snapshot")
@@ -156,6 +247,181 @@ def test_snapshot_without_a_face_asks_to_move_into_the_frame() -> None:
     assert next(m for m in at.metric if m.label == "Score").value == "--"
     assert any("Move into the frame" in m.value for m in at.markdown)
     assert any("No face found" in w.value and "more light" in w.value for w in at.warning)
+
+
+# -- calibration on the page ---------------------------------------------------------------------
+CREATED = "2026-01-01T00:00:00+00:00"
+
+
+def synthetic_profile(name: str):  # noqa: ANN201 - CalibrationProfile
+    """A valid profile learned from synthetic phases (resting smile 0.1, broad smile 0.85)."""
+    from factories import metrics
+
+    from posecoach.calibration import PhaseSamples, build_profile
+
+    neutral = PhaseSamples(tuple(metrics(smile=0.1, pitch=12.0) for _ in range(20)), (120.0,) * 20)
+    smile = PhaseSamples(tuple(metrics(smile=0.85, pitch=12.0) for _ in range(20)), (120.0,) * 20)
+    return build_profile(name, neutral, smile, None, created=CREATED)
+
+
+def badges(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+def test_the_page_says_it_is_uncalibrated_by_default(profile_dir: Path) -> None:
+    at = app()
+    assert at.selectbox(key="pc-profile").options == ["None (uncalibrated)"]
+    assert badges(at) == [":gray-badge[Uncalibrated]"]
+    assert not profile_dir.exists(), "nothing is written without a calibration"
+
+
+def test_profile_picker_lists_the_profiles_and_applies_the_chosen_one(profile_dir: Path) -> None:
+    from posecoach.calibration import save_profile
+
+    for name in ("bo", "ana_b"):
+        save_profile(synthetic_profile(name))
+    (profile_dir / "notes.txt").write_text("not a profile")
+    at = app()
+    picker = at.selectbox(key="pc-profile")
+    assert picker.options == ["None (uncalibrated)", "ana_b", "bo"]
+    picker.set_value("ana_b").run()
+    assert not at.exception, at.exception
+    assert badges(at) == [":green-badge[Calibrated for ana\\_b]"]
+    assert not at.warning
+    assert "Calibration for ana_b: before / after" in [e.label for e in at.expander]
+    # Back to none: uncalibrated again.
+    at.selectbox(key="pc-profile").set_value("(none)").run()
+    assert badges(at) == [":gray-badge[Uncalibrated]"]
+
+
+def test_a_corrupt_profile_warns_and_the_page_carries_on_uncalibrated(profile_dir: Path) -> None:
+    profile_dir.mkdir()
+    (profile_dir / "bad.json").write_text('{"version": 1, "name": "bad", "smile_neu')
+    at = app()
+    at.selectbox(key="pc-profile").set_value("bad").run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and str(profile_dir / "bad.json") in warnings[0], warnings
+    assert "corrupt or truncated calibration profile" in warnings[0] and "coaching uncalibrated" in warnings[0]
+    assert badges(at) == [":gray-badge[Uncalibrated]"]
+    assert [m.label for m in at.metric] == ["Score", "Holds"], "the coaching panel is still there"
+    # A profile deleted while the page is open falls back to none.
+    (profile_dir / "bad.json").unlink()
+    at.run()
+    assert not at.exception and at.selectbox(key="pc-profile").value == "(none)"
+
+
+def _clip_calibration(at: AppTest, name: str, neutral: tuple[float, float], smile: tuple[float, float]) -> AppTest:
+    choose_source(at, "Practise on a video")
+    at.file_uploader(key="pc-clip").upload("single_face.mp4", CLIP.read_bytes(), "video/mp4").run()
+    assert not at.exception, at.exception
+    at.text_input(key="pc-clipcal-name").set_value(name)
+    at.slider(key="pc-clipcal-neutral").set_value(neutral)
+    at.slider(key="pc-clipcal-smile").set_value(smile)
+    at.run()
+    at.button(key="pc-clipcal-go").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+@needs_media
+def test_calibrate_from_an_uploaded_clip(profile_dir: Path) -> None:
+    """The clip: neutral for ~0.6 s, then a broad smile. The profile is saved, shown and used."""
+    from posecoach.calibration import load_profile
+
+    at = app()
+    at.button(key="pc-calibrate").click().run()
+    at = _clip_calibration(at, "clip_person", (0.0, 0.5), (1.2, 2.2))
+    assert not at.error, [e.value for e in at.error]
+    path = profile_dir / "clip_person.json"
+    assert path.is_file() and sorted(p.name for p in profile_dir.iterdir()) == ["clip_person.json"]
+    profile = load_profile("clip_person")
+    assert (profile.neutral_frames, profile.smile_frames, profile.closed_frames) == (15, 30, 0)
+    # The new profile is active, and the clip is coached with it.
+    assert at.selectbox(key="pc-profile").value == "clip_person"
+    assert badges(at) == [":green-badge[Calibrated for clip\\_person]"]
+    assert any(f"saved to {path}" in s.value for s in at.success)
+    table = next(t.value for t in at.table if "Relaxed" in t.value.columns)
+    assert list(table.columns) == ["Relaxed", "Big smile"]
+    assert table.loc["Smile", "Relaxed"].endswith("\u2192 0.00") and table.loc["Smile", "Big smile"].endswith("\u2192 1.00")
+    pitch_before, pitch_after = table.loc["Chin up / down", "Relaxed"].split(" \u2192 ")
+    assert abs(float(pitch_after.rstrip("°"))) < 0.5 < abs(float(pitch_before.rstrip("°"))), "head zero learned"
+    assert next(m for m in at.metric if m.label == "Score").value.isdigit()
+    at.button(key="pc-clipcal-close").click().run()
+    assert not at.exception and at.button(key="pc-calibrate").disabled is False
+
+
+@needs_media
+def test_a_clip_calibration_with_the_wrong_ranges_says_why_and_saves_nothing(profile_dir: Path) -> None:
+    at = _clip_calibration(app(), "ana", (0.0, 0.5), (0.0, 0.5))
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Big smile (0-0.5 s): your smile was not clearly bigger"), errors
+    assert not profile_dir.exists()
+    assert badges(at) == [":gray-badge[Uncalibrated]"]
+
+
+def test_live_calibration_asks_for_a_valid_name_then_shows_the_first_prompt() -> None:
+    at = app()
+    at.button(key="pc-calibrate").click().run()
+    assert at.button(key="pc-calibrate").disabled, "already open"
+    assert at.button(key="pc-cal-start").disabled, "a name is needed"
+    at.text_input(key="pc-cal-name").set_value("../etc").run()
+    assert any("letters, digits" in e.value for e in at.error) and at.button(key="pc-cal-start").disabled
+    at.text_input(key="pc-cal-name").set_value("ana").run()
+    assert not at.error and not at.button(key="pc-cal-start").disabled
+    at.button(key="pc-cal-start").click().run()
+    assert not at.exception, at.exception
+    headings = [m.value for m in at.markdown if m.value.startswith("#")]
+    assert "## Get ready: relax your face and look straight into the lens" in headings
+    assert "### Starts in 2" in headings
+    assert any("calibration begins with the first frame" in i.value for i in at.info)
+    at.button(key="pc-cal-cancel-running").click().run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric] == ["Score", "Holds"], "back to coaching"
+    assert at.session_state["pc-live-coach"].calibration is None
+
+
+@needs_media
+def test_live_calibration_end_to_end_with_the_worker_simulated(profile_dir: Path, decode_clip) -> None:  # noqa: ANN001
+    """The page starts a calibration; frames arrive as the video callback would deliver them
+    (the clip's person following the prompts); the page shows feedback, saves the profile,
+    switches to it and shows the before/after table."""
+    frames = decode_clip("single_face.mp4")
+    at = app()
+    at.button(key="pc-calibrate").click().run()
+    at.text_input(key="pc-cal-name").set_value("live_one").run()
+    at.button(key="pc-cal-start").click().run()
+    coach = at.session_state["pc-live-coach"]
+    camera = simulated_camera(frames)
+    for t_ms, image in camera:  # neutral and the smile's countdown
+        coach.process_array(image, t_ms=t_ms)
+        if t_ms >= 6500:
+            break
+    at.run()
+    assert [s.value for s in at.success] == ["Neutral face: done (45 frames with your face)"]
+    assert "## Get ready: give your biggest natural smile and hold it" in [m.value for m in at.markdown]
+    assert coach.session.snapshot().frames == 0, "a calibration is not coached"
+    for t_ms, image in camera:
+        coach.process_array(image, t_ms=t_ms)
+    at.run()
+    assert not at.exception, at.exception
+    assert sorted(p.name for p in profile_dir.iterdir()) == ["live_one.json"]
+    assert at.selectbox(key="pc-profile").value == "live_one"
+    assert coach.session.pipeline.profile is not None and coach.session.pipeline.profile.name == "live_one"
+    assert any(s.value.startswith("Calibrated for live_one: saved to ") for s in at.success)
+    table = next(t.value for t in at.table if "Relaxed" in t.value.columns)
+    assert list(table.columns) == ["Relaxed", "Big smile", "Now"]
+    assert table.loc["Smile", "Relaxed"].endswith("\u2192 0.00") and table.loc["Smile", "Big smile"].endswith("\u2192 1.00")
+    at.button(key="pc-cal-close").click().run()
+    assert [m.label for m in at.metric] == ["Score", "Holds"] and coach.calibration is None
+
+
+def test_snapshot_mode_sends_calibration_to_the_camera_or_a_clip() -> None:
+    at = choose_source(app(), "Snapshot")
+    at.button(key="pc-calibrate").click().run()
+    assert any("needs a few seconds of your face" in i.value for i in at.info)
+    at.button(key="pc-cal-to-video").click().run()
+    assert at.radio(key="pc-source").value == "Practise on a video"
 
 
 # -- the engine (no Streamlit) ----------------------------------------------------------------
@@ -299,3 +565,164 @@ def test_run_clip_matches_the_session_loop() -> None:
     assert seen[-1][0] == 72 and any(p for _, _, p in seen)
     assert run.best_score is not None and run.preview.shape == (360, 640, 3)
     assert run.snapshot.frames == 72 and len(run.snapshot.timeline) == 72
+
+
+# -- calibration in the engine (no Streamlit) ------------------------------------------------------
+def simulated_camera(
+    frames: list[np.ndarray], fps: float = 15.0, seconds: float = 16.0
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``(t_ms, frame)``: the clip's person following the default prompts (2 s countdowns):
+    neutral until 5.5 s, a big smile until 12 s, then eyes shut (the blink frames 26-27)."""
+    for i in range(int(seconds * fps)):
+        t = i / fps
+        pool = range(0, 16) if t < 5.5 else (range(36, 66) if t < 12.0 else (26, 27))
+        yield t * 1000.0, frames[pool[i % len(pool)]]
+
+
+def _state(**changes: object):  # noqa: ANN202 - CalibrationState
+    from posecoach.calibration import CalibrationState
+
+    base = dict(status="prepare", phase="neutral", title="Neutral face", phase_number=1, n_phases=3, seconds_left=1.4,
+                prompt="Get ready: relax your face and look straight into the lens", face_found=True, feedback="",
+                feedback_ok=None, attempt=1, progress=0.0)  # fmt: skip
+    base.update(changes)
+    return CalibrationState(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"status": "record", "seconds_left": 2.2, "face_found": False, "progress": 0.2},
+        {"status": "prepare", "attempt": 2, "feedback_ok": False,
+         "feedback": "Big smile: let's try that again - your smile was not clearly bigger than your neutral face "
+                     "(smile 0.31 vs 0.28 at rest): smile as broadly as feels natural and hold it"},
+        {"status": "failed", "phase": None, "title": "Calibration failed", "prompt": "Calibration stopped: try again",
+         "feedback_ok": False, "feedback": "Neutral face: your head was turned 40\u00b0 away from the camera"},
+        {"status": "done", "phase": None, "title": "Calibration done", "progress": 1.0, "feedback_ok": True,
+         "prompt": "All set: coaching now follows your own face", "feedback": "Eyes closed: done (30 frames)"},
+    ],
+)  # fmt: skip
+def test_calibration_band_draws_across_the_top_only(changes: dict) -> None:
+    from posecoach.ui.engine import CalibrationBand
+
+    scene = np.full((360, 640, 3), 128, np.uint8)
+    out = CalibrationBand().annotate(scene, _state(**changes))
+    assert out is scene and out.shape == (360, 640, 3)
+    changed_rows = np.flatnonzero((out != 128).any(axis=(1, 2)))
+    assert changed_rows.size and changed_rows[0] == 0, "a band from the top edge"
+    assert changed_rows[-1] < 140, f"the face stays visible: band ends at row {changed_rows[-1]}"
+
+
+def test_calibration_band_leaves_odd_frames_alone() -> None:
+    from posecoach.ui.engine import CalibrationBand
+
+    band = CalibrationBand()
+    tiny = np.zeros((20, 30, 3), np.uint8)
+    assert band.annotate(tiny, _state()) is tiny and not tiny.any()
+    gray = np.zeros((360, 640), np.uint8)
+    assert band.annotate(gray, _state()) is gray and not gray.any()
+
+
+def test_before_after_medians_ignores_frames_without_a_face() -> None:
+    from factories import metrics
+
+    from posecoach.ui.engine import before_after_medians
+
+    profile = synthetic_profile("ana")
+    assert before_after_medians(profile, [None, None]) == {}
+    table = before_after_medians(profile, [metrics(smile=0.1, pitch=12.0), None, metrics(smile=0.85, pitch=12.0),
+                                           metrics(smile=0.475, pitch=14.0)])  # fmt: skip
+    assert list(table)[:3] == ["smile", "eye_open", "pitch"]
+    assert table["smile"] == pytest.approx((0.475, 0.5), abs=1e-6)
+    assert table["pitch"] == pytest.approx((12.0, 0.0), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("head", "name", "photo"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a.mp4", True),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "a.mov", True),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a.mp4", True),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00", "IMG_1.MOV", True),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00", "a.mp4", False),
+        (b"\x00\x00\x00\x18ftypqt  \x00\x00", "a.mov", False),
+        (b"\x1aE\xdf\xa3", "a.webm", False),
+        (b"anything", "photo.JPG", True),
+        (b"", "a.mp4", False),
+    ],
+)
+def test_looks_like_photo(head: bytes, name: str, photo: bool) -> None:
+    from posecoach.ui.engine import looks_like_photo
+
+    assert looks_like_photo(head, name) is photo
+
+
+@needs_media
+def test_live_coach_feeds_a_calibration_instead_of_coaching(decode_clip) -> None:  # noqa: ANN001
+    """The worker-side hand-off on real frames: the recorder gets every frame's raw metrics,
+    the picture carries its prompt, nothing is coached meanwhile, and a hiccup in the frames
+    does not throw it off."""
+    from posecoach.calibration import CalibrationRecorder
+    from posecoach.targets import load_library
+    from posecoach.ui.engine import CoachSettings, LiveCoach
+
+    frames = decode_clip("single_face.mp4")
+    library = load_library()
+    coach = LiveCoach(library["friendly_profile"], CoachSettings("friendly_profile"))
+    try:
+        recorder = coach.start_calibration(CalibrationRecorder("ana"))
+        assert coach.calibrating and coach.calibration is recorder
+        camera = simulated_camera(frames)
+        statuses = []
+        for t_ms, image in camera:
+            shown = coach.process_array(image.copy(), t_ms=t_ms)
+            statuses.append((recorder.state.status, recorder.state.phase))
+            if t_ms >= 3000:
+                break
+        # Mirrored picture, band on top, the rest of the picture untouched.
+        plain = cv2.flip(image, 1)
+        assert (shown[-150:] == plain[-150:]).all() and not (shown[:40] == plain[:40]).all()
+        assert statuses[0] == ("prepare", "neutral") and statuses[-1] == ("record", "neutral")
+        assert coach.session.snapshot().frames == 0, "no score timeline, holds or captures while calibrating"
+        # A 1.5 s hiccup (longer than RESTART_GAP_MS) in the middle of a phase: it carries on.
+        for t_ms, image in camera:
+            if t_ms >= 4500:
+                break
+        coach.process_array(image, t_ms=t_ms)
+        assert (recorder.state.status, recorder.state.phase) == ("record", "neutral")
+        assert recorder.state.progress == pytest.approx(2.5 / 8.0, abs=0.01), "not started over"
+        for t_ms, image in camera:
+            coach.process_array(image, t_ms=t_ms)
+        state = recorder.state
+        assert state.status == "done", state.feedback
+        assert state.profile.closed_measured and state.profile.smile_full > state.profile.smile_neutral + 0.3
+        assert state.feedback == "Eyes closed: done (30 frames with your face)"
+        assert recorder.samples["neutral"].frames == 45 - 22, "the hiccup's frames are missing, nothing else"
+        assert not coach.calibrating and coach.calibration is recorder
+        coached = coach.session.snapshot().frames
+        assert 0 < coached <= 2 * 15 + 1, "coached again once the calibration finished"
+        coach.stop_calibration()
+        assert coach.calibration is None
+    finally:
+        coach.close()
+
+
+@needs_media
+def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
+    from posecoach.calibration import CalibrationError, PhaseRejected
+    from posecoach.calibration_run import Window
+    from posecoach.sources import SourceError
+    from posecoach.ui.engine import calibrate_clip
+
+    data = CLIP.read_bytes()
+    cal = calibrate_clip(data, "single_face.mp4", "ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})
+    assert cal.profile.name == "ana" and not cal.profile.closed_measured
+    assert [st.phase for st in cal.stats] == ["neutral", "smile"]
+    assert (cal.samples["neutral"].frames, cal.samples["smile"].frames) == (15, 30)
+    with pytest.raises(PhaseRejected, match=r"the range 3-4 s holds no frames \(the clip ends at 2\.4 s\)"):
+        calibrate_clip(data, "single_face.mp4", "ana", {"neutral": Window(0, 0.5), "smile": Window(3, 4)})
+    with pytest.raises(CalibrationError, match="invalid profile name"):
+        calibrate_clip(data, "single_face.mp4", "../ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})
+    with pytest.raises(SourceError, match=r"^photo\.jpg: is a photo, not a video"):
+        calibrate_clip(PHOTO.read_bytes(), "photo.jpg", "ana", {"neutral": Window(0, 1), "smile": Window(1, 2)})

@@ -1,5 +1,6 @@
-"""What the Streamlit page drives, without Streamlit: the live video callback, the clip and
-snapshot runs, ICE settings, and exporting captures.
+"""What the Streamlit page drives, without Streamlit: the live video callback (with its
+calibration hand-off), the clip and snapshot runs, calibrating from a clip, ICE settings, and
+exporting captures.
 
 Nothing here imports Streamlit, so it can be tested (and reused) on its own. The page
 (``streamlit_app.py`` and :mod:`posecoach.ui.panels`) only reads the plain values these
@@ -10,6 +11,12 @@ a time. The page thread only reads :meth:`LiveCoach.stats` and the
 :class:`~posecoach.session.CoachSession` snapshot (both lock-guarded) and swaps in new
 settings with :meth:`LiveCoach.configure` (an atomic reference swap the worker picks up on
 its next frame). Nothing in the callback touches Streamlit.
+
+Calibration: the page hands :meth:`LiveCoach.start_calibration` a
+:class:`~posecoach.calibration.CalibrationRecorder`; while it runs, the callback feeds it
+every frame's raw metrics (instead of coaching: no holds or captures are made of a
+calibration) and draws its prompt and countdown on the picture. The page polls the
+recorder's immutable ``state`` (and restarts it while the camera is stopped).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -24,7 +32,7 @@ import time
 import weakref
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +40,26 @@ from typing import Any
 import cv2
 import numpy as np
 
+from posecoach.calibration import (
+    CalibrationProfile,
+    CalibrationRecorder,
+    CalibrationState,
+    PhaseRejected,
+    PhaseSamples,
+    PhaseStats,
+    build_profile,
+    check_closed,
+    check_neutral,
+    check_smile,
+    validate_name,
+)
+from posecoach.calibration_run import TrackerObserver, Window, collect_windows, frame_luma
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.overlay import Annotator, Detail
 from posecoach.pipeline import Pipeline, PipelineOptions
-from posecoach.results import TARGET_METRICS, FrameResult
+from posecoach.results import TARGET_METRICS, FrameResult, Metrics
 from posecoach.session import Capture, CoachSession, SessionSnapshot
-from posecoach.sources import SourceError, open_source
+from posecoach.sources import IMAGE_EXTENSIONS, SourceError, open_source
 from posecoach.targets import Target
 
 log = logging.getLogger("posecoach.ui")
@@ -60,6 +82,12 @@ class CoachSettings:
     hold_s: float | None = None
     mirror: bool = True
     detail: Detail = Detail.STANDARD
+    #: The person's calibration (None: coach uncalibrated).
+    profile: CalibrationProfile | None = None
+
+    def pipeline(self, target: Target, tracker: FaceTracker | None, *, still: bool = False) -> Pipeline:
+        """The coaching loop these settings describe, on ``tracker``."""
+        return Pipeline(target, tracker, profile=self.profile, options=self.options(still=still))
 
     def options(self, *, still: bool = False) -> PipelineOptions:
         """Pipeline options for a stream, or for a single photo (``still``)."""
@@ -187,6 +215,147 @@ def close_at_exit(tracker: FaceTracker) -> FaceTracker:
     return tracker
 
 
+# -- the calibration band ---------------------------------------------------------------------
+#: Hershey fonts are ASCII only: typographic characters a prompt may contain, spelled in ASCII.
+_ASCII = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-",
+     "\u2026": "...", "\u00b0": " deg", "\u00a0": " "}
+)  # fmt: skip
+_FONT = cv2.FONT_HERSHEY_DUPLEX
+_SMALL_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_AA = cv2.LINE_AA
+
+
+def _ascii(text: str) -> str:
+    return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+
+
+@dataclass(frozen=True)
+class BandStyle:
+    """Colours (BGR) of the calibration band; sizes scale with the frame height (360 px = 1.0)."""
+
+    text_bgr: tuple[int, int, int] = (255, 255, 255)
+    muted_bgr: tuple[int, int, int] = (200, 200, 200)
+    ok_bgr: tuple[int, int, int] = (110, 210, 90)
+    warn_bgr: tuple[int, int, int] = (40, 190, 250)
+    bad_bgr: tuple[int, int, int] = (90, 90, 240)
+    record_bgr: tuple[int, int, int] = (50, 50, 230)
+    #: How much the band darkens the picture behind it (0 = not at all, 1 = black).
+    darken: float = 0.6
+
+
+class CalibrationBand:
+    """Draws a live calibration on the picture: step, prompt, countdown, feedback, progress.
+
+    Only draws what the :class:`~posecoach.calibration.CalibrationState` says (drawing never
+    computes). Paints the band across the top of ``scene`` in place and returns it; call it
+    on the picture as shown (after mirroring), so the text reads the right way round::
+
+        band = CalibrationBand()
+        view = band.annotate(cv2.flip(frame, 1), recorder.state)
+    """
+
+    def __init__(self, style: BandStyle = BandStyle()) -> None:
+        self.style = style
+
+    def annotate(self, scene: np.ndarray, state: CalibrationState) -> np.ndarray:
+        if not isinstance(scene, np.ndarray) or scene.ndim != 3 or scene.shape[0] < 60 or scene.shape[1] < 120:
+            return scene
+        style = self.style
+        h, w = scene.shape[:2]
+        u = h / 360.0
+        margin = max(4, round(10 * u))
+        thin = max(1, round(u))
+        small = 0.5 * u
+        big = 0.72 * u
+        bold = max(1, round(1.5 * u))
+        # Right: the countdown (whole seconds), with a red dot while recording.
+        count = "" if state.finished else str(max(1, math.ceil(state.seconds_left - 1e-6)))
+        count_scale = 1.5 * u
+        count_thick = max(2, round(3 * u))
+        (cw, ch), _ = cv2.getTextSize("00", _FONT, count_scale, count_thick)
+        text_right = w - margin - (cw + 3 * margin if count else 0)
+        max_w = max(40, text_right - margin)
+        # Left: step and title, the prompt (one or two lines), then a note in colour.
+        if state.finished:
+            head = state.title
+        else:
+            attempt = f"  (try {state.attempt})" if state.attempt > 1 else ""
+            head = f"Step {state.phase_number} of {state.n_phases}: {state.title}{attempt}"
+        prompt_lines = _fit_lines(_ascii(state.prompt), _FONT, big, bold, max_w, max_lines=2)
+        note, note_bgr = "", style.muted_bgr
+        if state.status == "record" and not state.face_found:
+            note, note_bgr = "We can't see your face: move into the frame", style.bad_bgr
+        elif state.feedback and (state.finished or state.feedback_ok is False or state.status == "prepare"):
+            ok = bool(state.feedback_ok)
+            note, note_bgr = state.feedback, (style.ok_bgr if ok else (style.bad_bgr if state.finished else style.warn_bgr))
+        note_lines = _fit_lines(_ascii(note), _SMALL_FONT, small, thin, max_w, max_lines=2) if note else []
+        small_h = cv2.getTextSize("Ag", _SMALL_FONT, small, thin)[0][1]
+        big_h = cv2.getTextSize("Ag", _FONT, big, bold)[0][1]
+        gap = max(3, round(6 * u))
+        rows = [(_ascii(head), _SMALL_FONT, small, style.muted_bgr, small_h)]
+        rows += [(line, _FONT, big, style.text_bgr, big_h) for line in prompt_lines]
+        rows += [(line, _SMALL_FONT, small, note_bgr, small_h) for line in note_lines]
+        bar_h = max(3, round(5 * u))
+        band_h = min(h, margin + sum(r[4] + gap for r in rows) + margin + bar_h)
+        band_h = max(band_h, min(h, ch + 2 * margin + bar_h))
+        roi = scene[0:band_h, 0:w]
+        roi[...] = cv2.convertScaleAbs(roi, alpha=1.0 - style.darken).reshape(roi.shape)
+        y = margin
+        for text, font, scale, colour, line_h in rows:
+            y += line_h
+            thickness = thin if font is _SMALL_FONT else bold
+            cv2.putText(scene, text, (margin, y), font, scale, colour, thickness, _AA)
+            y += gap
+        if count:
+            colour = style.record_bgr if state.recording else style.text_bgr
+            x = w - margin - cw
+            cy = margin + (band_h - bar_h - 2 * margin + ch) // 2
+            cv2.putText(scene, count, (x, cy), _FONT, count_scale, colour, count_thick, _AA)
+            if state.recording:
+                r = max(3, round(6 * u))
+                cv2.circle(scene, (x - 2 * r, cy - ch // 2), r, style.record_bgr, -1, _AA)
+        # Bottom edge of the band: progress through the whole calibration.
+        done = min(1.0, max(0.0, float(state.progress)))
+        y0 = band_h - bar_h
+        cv2.rectangle(scene, (0, y0), (w - 1, band_h - 1), (80, 80, 80), -1)
+        bar_bgr = style.bad_bgr if state.status == "failed" else style.ok_bgr
+        if done > 0:
+            cv2.rectangle(scene, (0, y0), (max(1, round(done * w)) - 1, band_h - 1), bar_bgr, -1)
+        return scene
+
+
+def _fit_lines(text: str, font: int, scale: float, thickness: int, max_w: int, *, max_lines: int) -> list[str]:
+    """``text`` word-wrapped to ``max_w`` pixels, at most ``max_lines`` lines (the last one
+    ends in "..." when the text does not fit)."""
+    if not text:
+        return []
+
+    def width(s: str) -> int:
+        return cv2.getTextSize(s, font, scale, thickness)[0][0]
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and width(candidate) > max_w:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] += " ..."
+    out = []
+    for line in lines:
+        while len(line) > 4 and width(line) > max_w:
+            line = line[:-5].rstrip() + " ..."
+        out.append(line)
+    return out
+
+
 # -- the live callback -------------------------------------------------------------------
 @dataclass(frozen=True)
 class LiveStats:
@@ -236,8 +405,10 @@ class LiveCoach:
         # Close the landmarker when the browser session goes away.
         self._finalizer = weakref.finalize(self, self.tracker.close)
         self._finalizer.atexit = False  # too late by then: close_at_exit does it
-        session = CoachSession(Pipeline(target, self.tracker, options=settings.options()))
+        session = CoachSession(settings.pipeline(target, self.tracker))
         self._view = _View(session, Annotator(detail=settings.detail), target, settings.mirror, settings)
+        self._calibration: CalibrationRecorder | None = None
+        self._band = CalibrationBand()
         self._t0 = time.monotonic()
         self._lock = threading.Lock()
         self._frames = 0
@@ -259,20 +430,50 @@ class LiveCoach:
     def configure(self, target: Target, settings: CoachSettings) -> None:
         """Apply the controls. Only what changed is rebuilt; captures and the timeline stay.
 
-        A new target, strictness or hold time gets a new pipeline (sharing the landmarker),
+        A new target, strictness, hold time or calibration profile gets a new pipeline (sharing the landmarker),
         swapped in by reference: the worker thread picks it up on its next frame and never
         sees a half-changed pipeline.
         """
         view = self._view
         old = view.settings
         session = view.session
-        if target != view.target or settings.strictness != old.strictness or settings.hold_s != old.hold_s:
-            session.pipeline = Pipeline(target, self.tracker, options=settings.options())
+        if (
+            target != view.target
+            or settings.strictness != old.strictness
+            or settings.hold_s != old.hold_s
+            or settings.profile != old.profile
+        ):
+            session.pipeline = settings.pipeline(target, self.tracker)
         annotator = view.annotator if settings.detail == old.detail else Annotator(detail=settings.detail)
         self._view = _View(session, annotator, target, settings.mirror, settings)
 
     def close(self) -> None:
         self._finalizer()
+
+    # -- calibration (page thread) -------------------------------------------------------
+    def start_calibration(self, recorder: CalibrationRecorder) -> CalibrationRecorder:
+        """Feed the coming frames to ``recorder`` (a new one, or restarted) until it finishes.
+
+        While it runs, frames are measured but not coached: no score timeline, holds or
+        captures are made of the calibration. Returns ``recorder``.
+        """
+        self._calibration = recorder
+        return recorder
+
+    def stop_calibration(self) -> None:
+        """Forget the calibration (finished or not); the next frame is coached again."""
+        self._calibration = None
+
+    @property
+    def calibration(self) -> CalibrationRecorder | None:
+        """The recorder handed to :meth:`start_calibration` (until :meth:`stop_calibration`)."""
+        return self._calibration
+
+    @property
+    def calibrating(self) -> bool:
+        """True while a calibration is recording (the callback feeds it instead of coaching)."""
+        cal = self._calibration
+        return cal is not None and not cal.state.finished
 
     # -- worker thread -----------------------------------------------------------------
     async def recv_queued(self, frames: list[Any]) -> list[Any]:
@@ -328,20 +529,29 @@ class LiveCoach:
         v = self._view
         if t_ms is None:
             t_ms = self._now_ms()
+        cal = self._calibration
+        calibrating = cal is not None and not cal.state.finished
         if t_ms - self._last_t_ms > RESTART_GAP_MS:
             # A new stream (STOP/START) or a long hiccup: forget the old face's smoothing
-            # and hold; keep scores, captures and calibration.
+            # and hold; keep scores, captures and the profile. A calibration under way
+            # carries on (its clock jumps with the frames'); the page starts it over when the
+            # person stops the camera.
             v.session.pipeline.reset()
             log.info("live frames (re)started at %.1f s", t_ms / 1000.0)
         self._last_t_ms = max(self._last_t_ms, t_ms)
         t_overlay = None
         shown = image
         try:
-            result = v.session.process(image, t_ms)
+            if calibrating:
+                result = self._calibrate_frame(cal, v, image, t_ms)
+            else:
+                result = v.session.process(image, t_ms)
             if annotate:
                 shown = cv2.flip(image, 1) if (v.mirror and image.size) else image
                 t_overlay = time.perf_counter()
-                if result is not None:
+                if calibrating:
+                    shown = self._band.annotate(shown, cal.state)
+                elif result is not None:
                     shown = v.annotator.annotate(shown, result, mirrored=v.mirror, target=v.target)
         except Exception:  # noqa: BLE001 - the stream must live on
             self._errors += 1
@@ -356,6 +566,23 @@ class LiveCoach:
             if t_overlay is not None:
                 self._overlay_s.append(t_end - t_overlay)
         return shown
+
+    @staticmethod
+    def _calibrate_frame(cal: CalibrationRecorder, v: _View, image: np.ndarray, t_ms: float) -> FrameResult | None:
+        """One calibration frame: measured by the pipeline (raw metrics), fed to the recorder.
+
+        A frame that cannot be measured still advances the recorder's clock (no face).
+        """
+        result = None
+        luma = None
+        if isinstance(image, np.ndarray) and image.size:
+            luma = frame_luma(image)
+            try:
+                result = v.session.pipeline.process(image, t_ms)
+            except Exception as e:  # noqa: BLE001 - the stream must live on
+                log.warning("calibration frame not measured: %s", e)
+        cal.update(result, t_ms, luma=luma)
+        return result
 
     # -- page thread -------------------------------------------------------------------
     def stats(self) -> LiveStats:
@@ -418,13 +645,62 @@ def in_memory_file(data: bytes, suffix: str = "") -> Iterator[str]:
             pass
 
 
+#: First bytes of the photo formats phones, cameras and browsers produce.
+_PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+#: ISO-BMFF brands of still images (HEIC/HEIF/AVIF photos share the container with mp4).
+_PHOTO_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"avif")
+
+
+def looks_like_photo(data: bytes, name: str = "") -> bool:
+    """True when an upload is a photo (by its extension or its first bytes), not a video."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext in IMAGE_EXTENSIONS or ext in (".gif", ".heic", ".heif", ".avif"):
+        return True
+    head = bytes(data[:16])
+    if head.startswith(_PHOTO_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in _PHOTO_BRANDS
+
+
+@contextmanager
+def open_upload(data: bytes, name: str) -> Iterator[Any]:
+    """An uploaded clip as a :class:`~posecoach.sources.VideoFileSource`, read from memory.
+
+    Errors are one line naming the upload (never the in-memory path behind it).
+
+    Raises:
+        SourceError: empty, a photo, or not a video posecoach can read.
+    """
+    if not data:
+        raise SourceError(f"{name}: empty file (0 bytes)")
+    if looks_like_photo(data, name):
+        raise SourceError(f"{name}: is a photo, not a video (use Snapshot for photos)")
+    suffix = os.path.splitext(name)[1].lower()
+    with in_memory_file(data, suffix) as path:
+        try:
+            source = open_source(path)
+        except SourceError as e:
+            raise SourceError(str(e).replace(path, name)) from None
+        try:
+            if source.is_image:
+                raise SourceError(f"{name}: is a photo, not a video (use Snapshot for photos)")
+            yield source
+        finally:
+            source.close()
+
+
 @dataclass(frozen=True, eq=False)
 class ClipRun:
     """A practice clip, coached frame by frame.
 
     ``snapshot`` is the session at the end (timeline, captures, last result);
     ``preview`` the annotated frame with the best score (or the last frame);
-    ``fps`` how fast it was processed.
+    ``best_result`` that frame's result (None without a coached face);
+    ``fps`` how fast it was processed; ``duration_s`` how long the clip runs (seconds);
+    ``expected_frames`` what the container promised (None if unknown); ``truncated`` True
+    when clearly fewer frames could be decoded (a file cut short).
     """
 
     name: str
@@ -433,6 +709,10 @@ class ClipRun:
     frames: int
     fps: float
     best_score: float | None
+    best_result: FrameResult | None = None
+    duration_s: float = 0.0
+    expected_frames: int | None = None
+    truncated: bool = False
 
 
 def run_clip(
@@ -455,35 +735,34 @@ def run_clip(
         SourceError: the bytes are not a video posecoach can read.
         ModelError: the model is missing or broken.
     """
-    suffix = os.path.splitext(name)[1].lower()
     annotator = Annotator(detail=settings.detail)
     started = time.perf_counter()
-    with in_memory_file(data, suffix) as path:
-        source = open_source(path)
-        try:
-            if source.is_image:
-                raise SourceError(f"{name}: is a photo, not a video (use the snapshot mode for photos)")
-            with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
-                session = CoachSession(Pipeline(target, tracker, options=settings.options()))
-                best: tuple[float, np.ndarray, FrameResult] | None = None
-                last: tuple[np.ndarray, FrameResult] | None = None
-                n = 0
-                for frame in source:
-                    result = session.process(frame.image, frame.t_ms)
-                    n += 1
-                    if result is not None:
-                        last = (frame.image, result)
-                        if result.score is not None and (best is None or result.score.score > best[0]):
-                            best = (result.score.score, frame.image.copy(), result)
-                    if on_progress is not None:
-                        preview = None
-                        if result is not None and n % preview_every == 1:
-                            preview = _shown(annotator, frame.image, result, settings.mirror, target)
-                        on_progress(n, source.n_frames, preview)
-                    if n >= max_frames:
-                        break
-        finally:
-            source.close()
+    with open_upload(data, name) as source, FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+        session = CoachSession(settings.pipeline(target, tracker))
+        best: tuple[float, np.ndarray, FrameResult] | None = None
+        last: tuple[np.ndarray, FrameResult] | None = None
+        n = 0
+        t_first = t_last = 0.0
+        for frame in source:
+            result = session.process(frame.image, frame.t_ms)
+            if n == 0:
+                t_first = frame.t_ms
+            t_last = frame.t_ms
+            n += 1
+            if result is not None:
+                last = (frame.image, result)
+                if result.score is not None and (best is None or result.score.score > best[0]):
+                    best = (result.score.score, frame.image.copy(), result)
+            if on_progress is not None:
+                preview = None
+                if result is not None and n % preview_every == 1:
+                    preview = _shown(annotator, frame.image, result, settings.mirror, target)
+                on_progress(n, source.n_frames, preview)
+            if n >= max_frames:
+                break
+        expected = source.n_frames
+        truncated = n < max_frames and source.ended_early
+        step_ms = 1000.0 / (source.fps or 30.0)
     elapsed = time.perf_counter() - started
     if best is not None:
         preview = _shown(annotator, best[1], best[2], settings.mirror, target)
@@ -498,6 +777,10 @@ def run_clip(
         frames=n,
         fps=n / elapsed if elapsed > 0 else 0.0,
         best_score=best[0] if best is not None else None,
+        best_result=best[2] if best is not None else None,
+        duration_s=max(0.0, t_last - t_first + step_ms) / 1000.0,
+        expected_frames=expected,
+        truncated=truncated,
     )
 
 
@@ -530,12 +813,87 @@ class PhotoRun:
 
 def run_photo(image: np.ndarray, tracker: FaceTracker, target: Target, settings: CoachSettings) -> PhotoRun:
     """Coach one photo with an IMAGE-mode ``tracker`` (no smoothing, no persistence)."""
-    session = CoachSession(Pipeline(target, tracker, options=settings.options(still=True)))
+    session = CoachSession(settings.pipeline(target, tracker, still=True))
     result = session.process(image, 0.0)
     if result is None:
         raise SourceError("the photo could not be processed")
     preview = _shown(Annotator(detail=settings.detail), image, result, settings.mirror, target)
     return PhotoRun(result, preview, session.snapshot())
+
+
+# -- calibrating from a clip, and before/after ------------------------------------------------
+#: What the person is asked for in each phase (the live prompts' titles).
+PHASE_TITLES: dict[str, str] = {"neutral": "Neutral face", "smile": "Big smile", "closed": "Eyes closed"}
+
+
+@dataclass(frozen=True, eq=False)
+class ClipCalibration:
+    """A calibration learned from time ranges of an uploaded clip (not saved yet).
+
+    ``samples`` are the raw metrics per phase (for a before/after view), ``stats`` each
+    phase's summary in the order neutral, smile[, closed].
+    """
+
+    profile: CalibrationProfile
+    samples: dict[str, PhaseSamples]
+    stats: tuple[PhaseStats, ...]
+    windows: dict[str, Window]
+
+
+def calibrate_clip(data: bytes, clip_name: str, profile_name: str, windows: dict[str, Window]) -> ClipCalibration:
+    """Learn ``profile_name`` from an uploaded clip: ``windows`` maps "neutral", "smile" and
+    optionally "closed" to the time ranges where the person did each (see
+    :func:`posecoach.calibration_run.collect_windows`). Nothing is written.
+
+    Raises:
+        CalibrationError: an invalid profile name.
+        SourceError: the upload is not a video posecoach can read.
+        PhaseRejected: a phase is unusable (``reason`` says why, for the person), including
+            a range that holds no frames.
+        ModelError: the model is missing or broken.
+    """
+    validate_name(profile_name)
+    if not {"neutral", "smile"} <= set(windows) <= {"neutral", "smile", "closed"}:
+        raise ValueError(f"calibration windows must be neutral, smile[, closed], got {sorted(windows)}")
+    end_ms = [0.0]
+    with open_upload(data, clip_name) as source, FaceTracker(mode=TrackerMode.VIDEO) as tracker:
+
+        def frames() -> Iterator[Any]:
+            for frame in source:
+                end_ms[0] = frame.t_ms
+                yield frame
+
+        samples = collect_windows(frames(), TrackerObserver(tracker), windows)
+    for phase in ("neutral", "smile", "closed"):
+        if phase in windows and samples[phase].frames == 0:
+            raise PhaseRejected(
+                phase, f"the range {windows[phase]} holds no frames (the clip ends at {end_ms[0] / 1000.0:.1f} s)"
+            )
+    profile = build_profile(profile_name, samples["neutral"], samples["smile"], samples.get("closed"))
+    neutral = check_neutral(samples["neutral"])
+    stats = [neutral, check_smile(samples["smile"], neutral)]
+    if "closed" in samples:
+        stats.append(check_closed(samples["closed"], neutral))
+    return ClipCalibration(profile, samples, tuple(stats), dict(windows))
+
+
+def before_after_medians(
+    profile: CalibrationProfile, observations: Iterable[Metrics | FrameResult | None]
+) -> dict[str, tuple[float, float]]:
+    """``metric -> (uncalibrated, calibrated)``: the medians over the observations with a face.
+
+    Observations are raw metrics (or FrameResults, whose ``raw_metrics`` are used); the
+    metrics are :data:`~posecoach.calibration.BEFORE_AFTER_METRICS` (angles in degrees, the
+    rest 0..1). Empty when no observation has a face.
+    """
+    raws = [o.raw_metrics if isinstance(o, FrameResult) else o for o in observations]
+    rows = [profile.before_after(m) for m in raws if isinstance(m, Metrics)]
+    if not rows:
+        return {}
+    names = [name for name, _, _ in rows[0]]
+    values = np.array([[(b, a) for _, b, a in row] for row in rows], dtype=np.float64)
+    med = np.median(values, axis=0)
+    return {name: (float(med[i, 0]), float(med[i, 1])) for i, name in enumerate(names)}
 
 
 # -- reading a session for the page --------------------------------------------------------

@@ -20,8 +20,9 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from posecoach.detector import ModelError
 from posecoach.targets import Target
-from posecoach.ui import panels
+from posecoach.ui import calibrate, panels
 from posecoach.ui.engine import CoachSettings, LiveCoach, ice_servers_from_env, install_log_forwarding
+from posecoach.ui.panels import model_error
 
 log = logging.getLogger("posecoach.ui")
 
@@ -142,7 +143,7 @@ def live_page(target: Target, settings: CoachSettings) -> None:
             st.info("The live camera needs the Streamlit server: start the app with `streamlit run streamlit_app.py`.")
             mark_camera_hidden()
             with col_panel:
-                _panel_fragment(coach, target, settings, forward, False)
+                _side_panel(coach, target, settings, forward, False)
             return
         _prepare_webrtc_context(WEBRTC_KEY)
         ctx = webrtc_streamer(
@@ -162,12 +163,9 @@ def live_page(target: Target, settings: CoachSettings) -> None:
         st.session_state[_HIDDEN_KEY] = False
         playing = bool(ctx.state.playing)
         if not playing:
-            st.caption(
-                "Press START and allow the camera. The picture comes back with the coaching drawn on it. "
-                "No camera, or the browser blocks it?"
-            )
-            st.button("Practise on a video instead", on_click=panels.switch_source, args=(panels.SOURCE_VIDEO,))
-            with st.expander("The camera does not connect?"):
+            st.caption("Press START and allow the camera. The picture comes back with the coaching drawn on it.")
+            camera_help()
+            with st.expander("START works but the picture never comes back?"):
                 st.markdown(
                     "- The browser must allow the camera for this page; it offers it only on "
                     "`http://localhost` or over https.\n"
@@ -178,8 +176,47 @@ def live_page(target: Target, settings: CoachSettings) -> None:
                     "outside this network is contacted."
                 )
     with col_panel:
-        _panel_fragment(coach, target, settings, forward, playing)
+        _side_panel(coach, target, settings, forward, playing)
     _gallery_fragment(coach, playing)
+
+
+#: What the camera component's error messages mean, for the person (the component shows the
+#: browser's own error text; the page cannot read it, so it explains them all).
+CAMERA_ERRORS = (
+    ("NotAllowedError", "Permission denied",
+     "the browser blocks the camera for this page. Allow it (the camera icon in the address bar, or the "
+     "site settings) and press START again."),
+    ("NotFoundError", "Requested device not found",
+     "no camera was found. Connect one and press START again."),
+    ("NotReadableError", "Could not start video source",
+     "another program is using the camera. Close it and press START again."),
+    ("navigator.mediaDevices is undefined", "",
+     "the page is not opened on https or on this machine (localhost), so the browser offers no camera. "
+     "Open it as https://\u2026 or http://localhost:8501."),
+)  # fmt: skip
+
+
+def camera_help() -> None:
+    """What to do when the camera does not start, and the way out: practise on a video."""
+    with st.container(key="pc-camera-help"):
+        lines = []
+        for name, text, advice in CAMERA_ERRORS:
+            shown = f"**{name}**" + (f" ({text})" if text else "")
+            lines.append(f"- {shown}: {advice}")
+        st.markdown("**No picture?** If the camera box shows an error:\n" + "\n".join(lines))
+        st.markdown("No camera at hand, or it stays blocked? Record a clip with any camera app and practise on it.")
+        st.button("Practise on a video instead", key="pc-use-video", on_click=panels.switch_source,
+                  args=(panels.SOURCE_VIDEO,))  # fmt: skip
+
+
+def _side_panel(coach: LiveCoach, target: Target, settings: CoachSettings, forward, playing: bool) -> None:  # noqa: ANN001
+    """The coaching panel, or the calibration step while it is open."""
+    if calibrate.is_open():
+        calibrate.live_panel(coach, playing)
+    else:
+        if coach.calibration is not None:
+            coach.stop_calibration()
+        _panel_fragment(coach, target, settings, forward, playing)
 
 
 def _served() -> bool:
@@ -201,6 +238,7 @@ def _panel_fragment(coach: LiveCoach, target: Target, settings: CoachSettings, f
         if playing and snapshot.frames == 0:
             st.info("Connecting to the camera…")
         panels.coach_panel(snapshot, target, settings, status=panels.live_status(stats), show_timeline=False)
+        calibrate.before_after_now(settings.profile, snapshot.result)
         if playing:
             now = time.time()
             recent = tuple(text for t, text in forward.recent if now - t < 30.0)
@@ -223,12 +261,3 @@ def _gallery_fragment(coach: LiveCoach, playing: bool) -> None:
         panels.gallery(coach.session.captures, key="live", on_clear=coach.session.clear_captures)
 
     gallery()
-
-
-def model_error(error: ModelError) -> None:
-    """The model is missing or broken: say so, and how to fix it."""
-    st.error(f"The face model could not be loaded: {error}")
-    st.caption(
-        "posecoach needs MediaPipe's face_landmarker.task. Restore assets/models/face_landmarker.task from the "
-        "repository, or point the POSECOACH_MODEL environment variable at a copy, then reload this page."
-    )

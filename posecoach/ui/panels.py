@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from posecoach.coaching import NO_FACE_TEXT
+from posecoach.detector import ModelError
 from posecoach.overlay import Detail
 from posecoach.results import TargetScore
 from posecoach.session import Capture, SessionSnapshot
@@ -273,3 +274,12 @@ def gallery(captures: tuple[Capture, ...], *, key: str, on_clear=None) -> None: 
             )  # fmt: skip
             with st.expander("metrics"):
                 st.json(record["metrics"], expanded=True)
+
+
+def model_error(error: ModelError) -> None:
+    """The model is missing or broken: say so, and how to fix it."""
+    st.error(f"The face model could not be loaded: {error}")
+    st.caption(
+        "posecoach needs MediaPipe's face_landmarker.task. Restore assets/models/face_landmarker.task from the "
+        "repository, or point the POSECOACH_MODEL environment variable at a copy, then reload this page."
+    )

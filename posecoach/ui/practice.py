@@ -2,7 +2,9 @@
 
 Both run posecoach's own loop (sources + :class:`~posecoach.session.CoachSession`) on the
 page thread and show the same panel as the live camera, next to an annotated preview.
-Uploads are read from memory; nothing is written to disk unless the person downloads it.
+Uploads are read from memory; nothing is written to disk unless the person downloads it,
+or calibrates from the clip (:func:`posecoach.ui.calibrate.clip_form` saves the profile).
+Bad files (empty, not a video, cut short, a photo) get a one-line reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import streamlit as st
 from posecoach.detector import FaceTracker, ModelError, TrackerMode
 from posecoach.sources import SourceError
 from posecoach.targets import Target
-from posecoach.ui import panels
-from posecoach.ui.engine import CoachSettings, close_at_exit, decode_photo, run_clip, run_photo
-from posecoach.ui.live import model_error
+from posecoach.ui import calibrate, panels
+from posecoach.ui.engine import CoachSettings, close_at_exit, decode_photo, looks_like_photo, run_clip, run_photo
+from posecoach.ui.panels import model_error
 
 VIDEO_TYPES = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
@@ -32,7 +34,9 @@ def video_page(target: Target, settings: CoachSettings) -> None:
         "For workshops and browsers that block the camera: record yourself with any camera app, "
         "upload the clip, and get the same coaching, frame by frame."
     )
-    upload = st.file_uploader("A clip of your face", type=VIDEO_TYPES, key="pc-clip")
+    # Photos are accepted here only to be told where they belong (Streamlit would refuse
+    # them with an exception instead).
+    upload = st.file_uploader("A clip of your face", type=VIDEO_TYPES + PHOTO_TYPES, key="pc-clip")
     if upload is None:
         return
     run_key = (upload.file_id, upload.name, settings, target)
@@ -56,13 +60,25 @@ def video_page(target: Target, settings: CoachSettings) -> None:
             return
         except SourceError as e:
             progress.empty()
-            st.error(f"This file cannot be used: {e}. Try an mp4 or mov recorded by a phone or webcam app.")
+            preview_slot.empty()
+            if looks_like_photo(upload.getvalue(), upload.name):
+                st.error(f"This file cannot be used here: {e}.")
+                st.button("Go to Snapshot", key="pc-to-snapshot", on_click=panels.switch_source,
+                          args=(panels.SOURCE_SNAPSHOT,))  # fmt: skip
+            else:
+                st.error(f"This file cannot be used: {e}. Try an mp4 or mov recorded by a phone or webcam app.")
             return
         progress.empty()
         preview_slot.empty()
         st.session_state[_CLIP_KEY] = (run_key, run)
     else:
         run = cached[1]
+    if run.truncated:
+        st.warning(
+            f"{run.name} seems cut short: only {run.frames} of {run.expected_frames} frames could be read. "
+            "Coaching what was there; upload the whole clip for the rest."
+        )
+    calibrate.clip_form(upload.getvalue(), upload.name, upload.file_id, run)
     col_preview, col_panel = st.columns([3, 2], gap="medium")
     with col_preview:
         best = f"best {run.best_score:.0f}/100" if run.best_score is not None else "no face found"
@@ -71,6 +87,7 @@ def video_page(target: Target, settings: CoachSettings) -> None:
         status = f"processed {run.frames} frames · {run.fps:.1f} fps"
         panels.coach_panel(run.snapshot, target, settings, status=status)
         panels.messages(run.snapshot, live=False)
+        calibrate.before_after_now(settings.profile, run.best_result, label="Best frame")
     panels.gallery(run.snapshot.captures, key="clip")
 
 
@@ -95,6 +112,7 @@ class _TrackerHolder:
 def snapshot_page(target: Target, settings: CoachSettings) -> None:
     """One photo for a quick check: from the browser's camera, or uploaded."""
     st.subheader("Snapshot")
+    calibrate.needs_video_note()
     col_in, col_up = st.columns(2)
     with col_in:
         photo = st.camera_input("Take a photo", key="pc-photo")
@@ -125,3 +143,4 @@ def snapshot_page(target: Target, settings: CoachSettings) -> None:
     with col_panel:
         panels.coach_panel(run.snapshot, target, settings, show_timeline=False)
         panels.messages(run.snapshot, live=False)
+        calibrate.before_after_now(settings.profile, run.result, label="Snapshot")
