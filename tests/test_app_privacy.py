@@ -9,7 +9,6 @@ browser side (what the page itself loads) is checked in ``test_browser.py``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import tempfile
@@ -29,55 +28,7 @@ needs_media = pytest.mark.skipif(not CLIP.is_file(), reason=f"real face media no
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 
-# -- guards ----------------------------------------------------------------------------------
-def _is_loopback(address: object) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX paths
-        return True
-    host = address[0] if isinstance(address, tuple) else address
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Fail any connection attempt (or name lookup) that would leave this machine; records
-    every attempt. (The same guard as ``test_hardening.py``, plus name lookups.)"""
-    attempts: list[object] = []
-    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
-    real_getaddrinfo = socket.getaddrinfo
-
-    def guard(address: object) -> None:
-        attempts.append(address)
-        if not _is_loopback(address):
-            raise AssertionError(f"network connection attempted to {address!r}")
-
-    def connect(self: socket.socket, address: object) -> None:
-        guard(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        guard(address)
-        return real_connect_ex(self, address)
-
-    def sendto(self: socket.socket, data: bytes, *args: object) -> int:
-        guard(args[-1])
-        return real_sendto(self, data, *args)
-
-    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
-        guard((host, 0))
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket.socket, "sendto", sendto)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return attempts
-
-
+# -- guards: `no_network` lives in conftest.py ------------------------------------------
 def test_the_guard_catches_an_outside_connection(no_network: list[object]) -> None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import ipaddress
 import socket
 import tracemalloc
 from collections.abc import Iterator
@@ -31,48 +30,7 @@ def astronaut_bgr() -> np.ndarray:
     return cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
 
 
-# -- network guard --------------------------------------------------------------------------
-def _is_loopback(address: object) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX paths
-        return True
-    host = address[0] if isinstance(address, tuple) else address
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Fail any connection attempt that leaves this machine; records every attempt."""
-    attempts: list[object] = []
-    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
-
-    def guard(address: object) -> None:
-        attempts.append(address)
-        if not _is_loopback(address):
-            raise AssertionError(f"network connection attempted to {address!r}")
-
-    def connect(self: socket.socket, address: object) -> None:
-        guard(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        guard(address)
-        return real_connect_ex(self, address)
-
-    def sendto(self: socket.socket, data: bytes, *args: object) -> int:
-        guard(args[-1])
-        return real_sendto(self, data, *args)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket.socket, "sendto", sendto)
-    return attempts
-
-
+# -- network: the `no_network` guard lives in conftest.py ------------------------------------
 def test_the_guard_catches_an_outside_connection(no_network: list[object]) -> None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     with pytest.raises(AssertionError, match="network connection attempted"):
