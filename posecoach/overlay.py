@@ -343,9 +343,9 @@ class Annotator:
         if total > max_w:
             n = -(-total // max_w)
             limit = min(max_w, int(total / n * 1.15))
-            lines = _wrap(clean, lambda s: width(s) <= limit)
+            lines = wrap_words(clean, lambda s: width(s) <= limit)
             if any(width(line) > max_w for line in lines):
-                lines = _wrap(clean, lambda s: width(s) <= max_w)
+                lines = wrap_words(clean, lambda s: width(s) <= max_w)
         line_h = cv2.getTextSize("Ag", _FONT, scale, thickness)[0][1]
         gap = round(line_h * 0.6)
         bottom = h - lay.margin - max(0, (lay.band_h - line_h - 2 * lay.margin) // 2)
@@ -382,7 +382,7 @@ def _angle_window(target: Target | None) -> tuple[tuple[float, float], tuple[flo
     return (yaw or span, pitch or span)
 
 
-def _wrap(text: str, fits) -> list[str]:  # noqa: ANN001 - Callable[[str], bool]
+def wrap_words(text: str, fits) -> list[str]:  # noqa: ANN001 - Callable[[str], bool]
     """Greedy word wrap into lines for which ``fits(line)`` holds (a long word gets its own line)."""
     lines: list[str] = []
     current = ""

@@ -55,7 +55,7 @@ from posecoach.calibration import (
 )
 from posecoach.calibration_run import TrackerObserver, Window, collect_windows, frame_luma
 from posecoach.detector import FaceTracker, TrackerMode
-from posecoach.overlay import Annotator, Detail
+from posecoach.overlay import Annotator, Detail, wrap_words
 from posecoach.pipeline import Pipeline, PipelineOptions
 from posecoach.results import TARGET_METRICS, FrameResult, Metrics
 from posecoach.session import Capture, CoachSession, SessionSnapshot
@@ -334,17 +334,7 @@ def _fit_lines(text: str, font: int, scale: float, thickness: int, max_w: int, *
     def width(s: str) -> int:
         return cv2.getTextSize(s, font, scale, thickness)[0][0]
 
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if current and width(candidate) > max_w:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
+    lines = wrap_words(text, lambda s: width(s) <= max_w)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] += " ..."
