@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from posecoach.detector import DEFAULT_MAX_SIDE, DEFAULT_MODEL_PATH, FaceTracker, TrackerMode  # noqa: E402
-from posecoach.native import native_stderr_silenced  # noqa: E402
+from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
 from posecoach.overlay import Annotator  # noqa: E402
 from posecoach.pipeline import Pipeline  # noqa: E402
 from posecoach.session import CoachSession  # noqa: E402
@@ -127,6 +127,7 @@ class Bare:
     """The floor: MediaPipe's FaceLandmarker with the options posecoach uses, nothing else."""
 
     def __init__(self) -> None:
+        keep_native_code_offline()  # as FaceTracker does: MediaPipe's uploader reaches nothing
         with native_stderr_silenced(True):
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions

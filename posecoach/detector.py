@@ -25,7 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posecoach.native import native_stderr_silenced
+from posecoach.native import keep_native_code_offline, matplotlib_cache_outside_home, native_stderr_silenced
 from posecoach.results import N_LANDMARKS, FaceFrame
 
 #: sha256 of the official MediaPipe Face Landmarker v1 float16 bundle shipped in assets/models/.
@@ -180,10 +180,12 @@ class FaceTracker:
     ) -> None:
         path = resolve_model_path(model)
         verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None)
+        keep_native_code_offline()  # before MediaPipe loads: its native uploader must reach nothing
         with native_stderr_silenced(not verbose):
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions
-            from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+            with matplotlib_cache_outside_home():
+                import mediapipe as mp
+                from mediapipe.tasks.python import BaseOptions
+                from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 
             options = FaceLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=str(path)),

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import socket
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,10 +58,23 @@ def test_analyze_opens_no_connection_and_writes_nothing(
     monkeypatch.setenv("HOME", str(home))
     assert main(["analyze", str(clip), "--timings"]) == 0
     assert "with a face: 10 (83%)" in capsys.readouterr().out  # 2 warm-up frames, see PipelineOptions
-    assert no_network == [] and list(work.iterdir()) == []
-    # The only thing anyone writes is matplotlib's font list (mediapipe imports pyplot): no face data.
-    written = {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()}
-    assert all(w.startswith((".cache/matplotlib/", ".config/matplotlib/")) for w in written), written
+    assert no_network == [] and list(work.iterdir()) == [] and list(home.iterdir()) == []
+
+
+def test_the_cli_writes_nothing_to_home_or_the_temporary_folder(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """MediaPipe imports matplotlib, which would build its font list in ~/.cache/matplotlib."""
+    photo = tmp_path / "in" / "photo.png"
+    photo.parent.mkdir()
+    cv2.imwrite(str(photo), astronaut_bgr)
+    work, home, tmp = tmp_path / "work", tmp_path / "home", tmp_path / "tmp"
+    for folder in (work, home, tmp):
+        folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    proc = subprocess.run([sys.executable, "-m", "posecoach", "analyze", str(photo)], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0 and "with a face: 1 (100%)" in proc.stdout, proc.stderr
+    assert [p for p in tmp_path.rglob("*") if p.parent != tmp_path and p.parent.name != "in"] == []
 
 
 # -- bad files ------------------------------------------------------------------------------
