@@ -14,8 +14,17 @@ fi
 
 extra=""
 [ "${1:-}" = "--test" ] && extra="[test]"
-echo "posecoach: installing into .venv ..."
-.venv/bin/python -m pip install --disable-pip-version-check -q -e ".${extra}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+pip_install() {
+    .venv/bin/python -m pip install --disable-pip-version-check -q "$@" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+echo "posecoach: installing into .venv (the tested versions in constraints.txt) ..."
+if ! pip_install -c constraints.txt -e ".${extra}"; then
+    # Another Python or platform may lack a tested version: take the newest that fit pyproject.toml.
+    echo "posecoach: warning: the tested versions (constraints.txt) do not install here;" \
+         "installing the newest versions pyproject.toml allows instead" >&2
+    pip_install -e ".${extra}"
+fi
 
 if [ "${1:-}" = "--test" ]; then
     # The browser test drives Debian's chromium through Playwright (never `playwright install`);

@@ -317,6 +317,34 @@ def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noq
     assert growth < 2 * 2**20, f"memory grew {growth / 2**20:.1f} MiB over 4000 frames"
 
 
+def test_the_gallery_stays_within_its_byte_budget_at_4k(astronaut_bgr: np.ndarray, image_tracker: FaceTracker) -> None:
+    """50 full 4K frames took 1.2 GB; captures are now kept at display size, as JPEG once their hold is over."""
+    from posecoach.results import FaceFrame
+    from posecoach.session import CAPTURE_MAX_SIDE, GALLERY_BUDGET_BYTES
+    from posecoach.targets import MetricRange, Target
+
+    frame_4k = cv2.resize(astronaut_bgr, (2160, 2160))
+    frame_4k = cv2.copyMakeBorder(frame_4k, 0, 0, 840, 840, cv2.BORDER_REFLECT)
+    assert frame_4k.shape == (2160, 3840, 3)
+    face = image_tracker.process(frame_4k)
+    easy = Target("easy", "Easy", "", (MetricRange("yaw", -40, 40, 10),), hold_s=0.1, threshold=50.0)
+    session = CoachSession(Pipeline(easy, options=PipelineOptions(smoothing=False)))
+    t = 0
+    for _hold in range(60):
+        for present in [True] * 8 + [False] * 10:  # a gap longer than a blink ends the hold
+            t += 33
+            observed = dataclasses.replace(face, t_ms=t) if present else FaceFrame.empty(face.image_wh, t)
+            session.record(session.pipeline.process_face(observed), frame_4k)
+    captures = session.captures
+    assert len(captures) == 50 and sum(c.nbytes for c in captures) < GALLERY_BUDGET_BYTES
+    assert sum(c.nbytes for c in captures) < 50 * 2**20  # 50 x 24.9 MB before
+    assert all(c.jpeg[:3] == b"\xff\xd8\xff" for c in captures)
+    image = captures[-1].image
+    assert image.shape == (1080, CAPTURE_MAX_SIDE, 3)
+    # What the page shows and downloads is the same face, found again in the stored picture.
+    assert image_tracker.process(image).has_face
+
+
 # -- config loaders under fuzzing ---------------------------------------------------------------
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
