@@ -192,11 +192,13 @@ def test_a_png_claiming_a_gigantic_size_is_refused_from_its_header(zeros_30k: Pa
     assert str(e.value) == "zeros.png: image too large (900 megapixels; posecoach reads photos up to 64 megapixels)"
 
 
+# VmHWM is this process's own peak (ru_maxrss would carry pytest's across fork and exec).
 _PEAK = """
-import resource, sys
+import re, sys
 from posecoach.cli import main
 code = main(["analyze", sys.argv[1]])
-print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+peak_kib = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
+print(code, peak_kib // 1024, file=sys.stderr)
 """
 
 
