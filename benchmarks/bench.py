@@ -1,7 +1,7 @@
 """What posecoach costs on top of the bare MediaPipe landmarker, measured in one run on the same frames.
 
     .venv/bin/python benchmarks/bench.py           # everything below, about 8 minutes
-    .venv/bin/python benchmarks/bench.py --soak    # the 30-minute soak: 54,000 frames, about 10 minutes
+    .venv/bin/python benchmarks/bench.py --soak    # the 30-minute soak at 4K: 54,000 frames, about 12 minutes
 
 What it measures (see benchmarks/README.md):
 
