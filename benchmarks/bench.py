@@ -1,7 +1,7 @@
 """What posecoach costs on top of the bare MediaPipe landmarker, measured in one run on the same frames.
 
     .venv/bin/python benchmarks/bench.py           # everything below, about 8 minutes
-    .venv/bin/python benchmarks/bench.py --soak    # the 30-minute soak: 54,000 frames, about 10 minutes
+    .venv/bin/python benchmarks/bench.py --soak    # the 30-minute soak at 4K: 54,000 frames, about 12 minutes
 
 What it measures (see benchmarks/README.md):
 
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from posecoach.detector import DEFAULT_MAX_SIDE, DEFAULT_MODEL_PATH, FaceTracker, TrackerMode  # noqa: E402
-from posecoach.native import native_stderr_silenced  # noqa: E402
+from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
 from posecoach.overlay import Annotator  # noqa: E402
 from posecoach.pipeline import Pipeline  # noqa: E402
 from posecoach.session import CoachSession  # noqa: E402
@@ -127,6 +127,7 @@ class Bare:
     """The floor: MediaPipe's FaceLandmarker with the options posecoach uses, nothing else."""
 
     def __init__(self) -> None:
+        keep_native_code_offline()  # as FaceTracker does: MediaPipe's uploader reaches nothing
         with native_stderr_silenced(True):
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions
@@ -340,7 +341,7 @@ def memory_run(
             first_error = first_error or f"{type(e).__name__}: {e}"
 
     def gallery_mb() -> float:
-        return sum(c.image.nbytes for c in session.captures) / 2**20
+        return sum(c.nbytes for c in session.captures) / 2**20
 
     try:
         for n in range(warmup):
@@ -377,12 +378,15 @@ def memory_run(
         "rss_start_mb": start,
         "rss_end_mb": end,
         "rss_growth_mb": end - start,
-        # Captures are the newest ``max_captures`` best frames, full size: bounded by design.
+        # Captures are the newest ``max_captures`` best frames within the gallery's byte budget.
         "rss_growth_beyond_gallery_mb": (end - start) - (gallery - gallery_start),
         "rss_growth_second_half_mb": (half[-1] - half[0]) if len(half) > 1 else 0.0,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_samples": samples,
         "captures": len(snap.captures),
+        "input_wh": list(frames[0].shape[1::-1]),
+        # What the same gallery took when captures were kept as full-size raw frames.
+        "gallery_full_frames_mb": len(snap.captures) * frames[0].nbytes / 2**20,
         "holds": snap.result.hold.holds if snap.result is not None else 0,
         "gallery_mb": gallery,
         "gallery_growth_mb": gallery - gallery_start,
@@ -403,8 +407,9 @@ def print_memory(m: dict[str, Any]) -> None:
         f"  RSS {m['rss_start_mb']:.1f} -> {m['rss_end_mb']:.1f} MiB ({m['rss_growth_mb']:+.1f}; beyond the capture "
         f"gallery {m['rss_growth_beyond_gallery_mb']:+.1f}; second half {m['rss_growth_second_half_mb']:+.1f}; "
         f"peak {m['rss_peak_mb']:.1f})\n"
-        f"  holds {m['holds']}, gallery {m['captures']} captures = {m['gallery_mb']:.1f} MiB "
-        f"({m['gallery_growth_mb']:+.1f} during the run); timeline {m['timeline_entries']} entries\n"
+        f"  input {m['input_wh'][0]}x{m['input_wh'][1]}: holds {m['holds']}, gallery {m['captures']} captures = "
+        f"{m['gallery_mb']:.1f} MiB ({m['gallery_growth_mb']:+.1f} during the run; as full-size frames "
+        f"{m['gallery_full_frames_mb']:.0f} MiB); timeline {m['timeline_entries']} entries\n"
         f"  frames with a face {m['frames_with_face']}, failed {m['frames_failed']}, exceptions {m['exceptions']}, "
         f"warnings logged {m['warnings_logged']}"
         + (f"\n  first error: {m['first_error']}" if m["first_error"] else "")
@@ -424,7 +429,9 @@ def main() -> int:
     ap.add_argument("--live-seconds", type=float, default=20.0, help="seconds of simulated 30 fps camera (0 to skip)")
     ap.add_argument("--long", type=int, default=20_000, help="frames for the memory run (0 to skip)")
     ap.add_argument("--soak", action="store_true", help=f"only the soak: {SOAK_FRAMES} frames through a CoachSession")
-    ap.add_argument("--soak-frames", type=int, default=SOAK_FRAMES, help=argparse.SUPPRESS)
+    ap.add_argument("--soak-frames", type=int, default=SOAK_FRAMES, help=f"frames in the soak (default {SOAK_FRAMES})")
+    ap.add_argument("--soak-resolution", default="2160p", choices=list(RESOLUTIONS),
+                    help="input size of the soak (default 2160p: the capture gallery must stay bounded at 4K)")
     ap.add_argument("--out", default=None, help="JSON results (default benchmarks/results/latest.json or soak.json)")
     args = ap.parse_args()
 
@@ -451,7 +458,9 @@ def main() -> int:
           f"load average {m['loadavg_start']}")  # fmt: skip
 
     if args.soak:
-        mem = memory_run(base, order, args.soak_frames, target, overlay=False)
+        wh = RESOLUTIONS[args.soak_resolution]
+        frames = base if wh == tuple(base[0].shape[1::-1]) else [cv2.resize(f, wh, interpolation=cv2.INTER_CUBIC) for f in base]
+        mem = memory_run(frames, order, args.soak_frames, target, overlay=False)
         results["soak"] = mem
         print_memory(mem)
         ok = (mem["exceptions"] == 0 and mem["frames_failed"] == 0

@@ -17,6 +17,8 @@ import hashlib
 import itertools
 import os
 import threading
+import zipfile
+import zlib
 from collections.abc import Iterator
 from operator import attrgetter
 from pathlib import Path
@@ -25,7 +27,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posecoach.native import native_stderr_silenced
+from posecoach.files import FileRefused, check_regular_file
+from posecoach.native import keep_native_code_offline, matplotlib_cache_outside_home, native_stderr_silenced
 from posecoach.results import N_LANDMARKS, FaceFrame
 
 #: sha256 of the official MediaPipe Face Landmarker v1 float16 bundle shipped in assets/models/.
@@ -52,6 +55,7 @@ class TrackerMode(str, enum.Enum):
     VIDEO = "video"
 
 
+#: (resolved path, size, mtime) -> "" for a good model file, else the message template.
 _verified: dict[tuple[str, int, int], str] = {}
 _verified_lock = threading.Lock()
 
@@ -66,42 +70,71 @@ def resolve_model_path(model: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_MODEL_PATH
 
 
-def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256) -> Path:
-    """Check that ``path`` is a readable model file; its sha256 is checked once per process.
+#: What a FaceLandmarker bundle holds (a .task file is a zip archive) for the outputs we ask for.
+BUNDLE_MEMBERS = ("face_detector.tflite", "face_landmarks_detector.tflite", "face_blendshapes.tflite")
+_MAX_BUNDLE_BYTES = 512 * 2**20  # unpacked; the shipped bundle is 3.6 MiB
 
-    A file given explicitly (``--model`` or ``$POSECOACH_MODEL``) may be another model build:
-    pass ``expected_sha256=None`` to only check it is a readable, non-empty file.
+
+def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256) -> Path:
+    """Check that ``path`` is a readable, intact model file; checked once per process.
+
+    The bundled model's sha256 is compared with :data:`MODEL_SHA256`. A file given
+    explicitly (``--model`` or ``$POSECOACH_MODEL``, ``expected_sha256=None``) may be another
+    model build: it must be a zip archive holding :data:`BUNDLE_MEMBERS` whose checksums all
+    hold (a corrupt bundle otherwise loads and silently finds no face, or wrong expressions).
 
     Raises:
         ModelError: with one line naming the file and what to do.
     """
     fix = "restore assets/models/face_landmarker.task from the repository or pass --model PATH"
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ModelError(f"model file not found: {path} ({fix})") from None
-    except OSError as e:
-        raise ModelError(f"model file unreadable: {path}: {e.strerror} ({fix})") from None
-    if not path.is_file() or st.st_size == 0:
-        raise ModelError(f"model file is empty or not a file: {path} ({fix})")
-    if expected_sha256 is None:
-        return path
+        st = check_regular_file(path, "a model file (.task)")
+    except FileRefused as e:
+        if e.reason == "file not found":
+            raise ModelError(f"model file not found: {path} ({fix})") from None
+        raise ModelError(f"model file unusable: {path}: {e.reason} ({fix})") from None
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     with _verified_lock:
-        digest = _verified.get(key)
-        if digest is None:
-            h = hashlib.sha256()
-            try:
-                with path.open("rb") as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        h.update(chunk)
-            except OSError as e:
-                raise ModelError(f"model file unreadable: {path}: {e.strerror} ({fix})") from None
-            digest = h.hexdigest()
-            _verified[key] = digest
-    if digest != expected_sha256:
-        raise ModelError(f"model file is corrupt (sha256 mismatch): {path} ({fix})")
+        if key in _verified:
+            problem = _verified[key]
+        else:
+            problem = _bundle_problem(path) if expected_sha256 is None else _digest_problem(path, expected_sha256)
+            _verified[key] = problem
+    if problem:
+        raise ModelError(problem.format(path=path, fix=fix))
     return path
+
+
+def _digest_problem(path: Path, expected_sha256: str) -> str:
+    """"" when the file's sha256 is ``expected_sha256``, else a message template."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        return f"model file unreadable: {{path}}: {e.strerror} ({{fix}})"
+    return "" if h.hexdigest() == expected_sha256 else "model file is corrupt (sha256 mismatch): {path} ({fix})"
+
+
+def _bundle_problem(path: Path) -> str:
+    """"" for an intact FaceLandmarker bundle, else a message template (``{path}``, ``{fix}``)."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            infos = bundle.infolist()
+            missing = [name for name in BUNDLE_MEMBERS if name not in {i.filename for i in infos}]
+            if missing:
+                return f"cannot load model {{path}}: not a face landmarker bundle (missing {', '.join(missing)})"
+            if sum(i.file_size for i in infos) > _MAX_BUNDLE_BYTES:
+                return "cannot load model {path}: not a face landmarker bundle (it unpacks to over 512 MiB)"
+            broken = bundle.testzip()  # reads every member and checks its CRC-32
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error):
+        return "cannot load model {path}: not a model bundle (a .task file is a zip archive) or corrupt"
+    except OSError as e:
+        return f"model file unreadable: {{path}}: {e.strerror} ({{fix}})"
+    if broken is not None:
+        return f"model file is corrupt ({broken} fails its checksum): {{path}} ({{fix}})"
+    return ""
 
 
 def to_rgb_uint8(frame: np.ndarray, max_side: int = DEFAULT_MAX_SIDE, *, bgr: bool = True) -> np.ndarray:
@@ -180,10 +213,12 @@ class FaceTracker:
     ) -> None:
         path = resolve_model_path(model)
         verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None)
+        keep_native_code_offline()  # before MediaPipe loads: its native uploader must reach nothing
         with native_stderr_silenced(not verbose):
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions
-            from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+            with matplotlib_cache_outside_home():
+                import mediapipe as mp
+                from mediapipe.tasks.python import BaseOptions
+                from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 
             options = FaceLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=str(path)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,23 +42,33 @@ _ANGLES = ("yaw", "pitch", "roll")
 _UNIT = ("smile", "eye_open_left", "eye_open_right", "squinch", "genuine_smile", "gaze_on_lens")
 
 
+def _number(value: float, digits: int) -> float | None:
+    """``value`` rounded, or None (JSON null, empty CSV cell) when it is NaN or infinite:
+    a non-finite number is not data (and ``NaN`` is not even valid JSON)."""
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
 def result_row(result: FrameResult) -> dict[str, Any]:
-    """One exported row: angles in degrees (2 decimals), 0..1 scores (4 decimals), score 0..100."""
+    """One exported row: angles in degrees (2 decimals), 0..1 scores (4 decimals), score 0..100.
+
+    Numbers are always finite: a value that is not is written as null.
+    """
     m = result.metrics
     row: dict[str, Any] = {
         "frame": result.frame,
-        "t_ms": round(float(result.t_ms), 1),
+        "t_ms": _number(result.t_ms, 1),
         "face": m is not None,
         "n_faces": result.n_faces if m is not None else 0,
     }
     for name in _ANGLES:
-        row[name] = round(float(getattr(m, name)), 2) if m is not None else None
+        row[name] = _number(getattr(m, name), 2) if m is not None else None
     for name in _UNIT[:3]:
-        row[name] = round(float(getattr(m, name)), 4) if m is not None else None
+        row[name] = _number(getattr(m, name), 4) if m is not None else None
     row["eyes"] = m.eyes.value if m is not None else None
     for name in _UNIT[3:]:
-        row[name] = round(float(getattr(m, name)), 4) if m is not None else None
-    row["score"] = round(result.score.score, 1) if result.score is not None else None
+        row[name] = _number(getattr(m, name), 4) if m is not None else None
+    row["score"] = _number(result.score.score, 1) if result.score is not None else None
     row["cue"] = result.cue.text
     row["held"] = result.hold.held
     return row

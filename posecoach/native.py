@@ -42,3 +42,66 @@ def native_stderr_silenced(enabled: bool) -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         sys.stderr = old_stderr
+
+
+# -- keeping MediaPipe's native code off the network -------------------------------------------
+#: A proxy nobody can listen on: loopback port 0. MediaPipe's bundled libcurl is sent there,
+#: so every request it makes fails at once, on this machine, without even a DNS lookup.
+DEAD_PROXY = "http://127.0.0.1:0"
+#: Hosts that still go direct (Python clients talking to the local Streamlit server).
+LOOPBACK_HOSTS = "localhost,127.0.0.1,::1"
+_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+_NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
+
+
+_offline = False
+
+
+def keep_native_code_offline() -> None:
+    """Make MediaPipe's native HTTP client unable to reach anything, for this process only.
+
+    Since 0.10.22 the MediaPipe wheels upload usage logs to ``play.googleapis.com`` from
+    ``libmediapipe.so`` (a "clearcut" uploader on a background thread; google-ai-edge/mediapipe
+    issue 6291) with a statically linked libcurl, which Python's socket hooks cannot see and no
+    option turns off. libcurl reads the standard proxy variables at request time, so pointing
+    them at :data:`DEAD_PROXY` makes every upload fail locally (``tests/test_network.py`` checks
+    this with ``strace``). posecoach itself never connects anywhere, so replacing a proxy the
+    user set costs nothing in this process, while keeping it would route the uploads through
+    it; ``no_proxy`` is replaced too, since ``no_proxy=*`` would send them direct. The
+    environment of the shell that started posecoach is not touched. Done once per process,
+    before MediaPipe is loaded (``setenv`` must not race the uploader thread's ``getenv``).
+    """
+    global _offline
+    if _offline:
+        return
+    _offline = True
+    for name in _PROXY_VARIABLES:
+        os.environ[name] = DEAD_PROXY
+    for name in _NO_PROXY_VARIABLES:
+        os.environ[name] = LOOPBACK_HOSTS
+
+
+@contextlib.contextmanager
+def matplotlib_cache_outside_home() -> Iterator[None]:
+    """While MediaPipe is imported, point matplotlib's cache at a temporary folder.
+
+    MediaPipe's vision package imports ``matplotlib.pyplot``, which writes a font list to
+    ``~/.cache/matplotlib`` on first use. Unless the user chose a folder (``MPLCONFIGDIR``),
+    matplotlib gets a fresh temporary one that is removed as soon as the import is done
+    (matplotlib has read its font list into memory by then) and the variable is restored, so
+    nothing is left in the user's home or the temporary folder. Costs ~0.1-0.5 s per process
+    (building the font list).
+    """
+    if os.environ.get("MPLCONFIGDIR") or "matplotlib.font_manager" in sys.modules:
+        yield
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="posecoach-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("MPLCONFIGDIR", None)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -37,8 +37,11 @@ class PipelineOptions:
         strictness: >1 narrows every tolerance (harder), <1 widens it.
         hold_s: seconds the score must stay at or above the threshold; None = the target's.
         smoothing: One Euro smoothing of the metrics (off for single photos and tests).
-        min_face_frames: frames a face must persist before it is coached. MediaPipe sometimes
-            "finds" a face for a frame or two in a cartoon; 1 for single photos.
+        min_face_frames: frames a face must persist before it is coached when it appears
+            mid-stream: MediaPipe sometimes "finds" a face for a frame or two in a cartoon
+            (a cut, a title). A face in the stream's first frame is coached at once, as in a
+            photo: nothing came before it to flicker from, and a clip shorter than this (one
+            frame) must still report its face. 1 for single photos.
         blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
     """
 
@@ -75,6 +78,8 @@ class Pipeline:
         self.timer = timer
         self._frame = 0
         self._face_run = 0
+        self._stream_start = 0  # index of the first frame since the last reset
+        self._run_from_start = False  # the current face run began on the stream's first frame
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
@@ -93,6 +98,7 @@ class Pipeline:
     def reset(self) -> None:
         """Forget the face (smoothing, persistence, cue, hold progress); keep the target."""
         self._face_run = 0
+        self._stream_start = self._frame
         self._smoother.reset()
         self._coach.reset()
         self._hold.reset()
@@ -121,7 +127,9 @@ class Pipeline:
         geom = plausible_geometry(face) if face.has_face else None
         raw = compute_metrics(face, geom) if geom is not None else None
         self._face_run = self._face_run + 1 if raw is not None else 0
-        if self._face_run < self.options.min_face_frames:
+        if self._face_run == 1:
+            self._run_from_start = index == self._stream_start
+        if self._face_run < self.options.min_face_frames and not self._run_from_start:
             raw = None
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)

@@ -5,7 +5,8 @@ and ``posecoach analyze`` drive. It adds to the :class:`~posecoach.pipeline.Pipe
 
 * a lock-guarded latest result the UI thread can poll (the video callback runs on a
   worker thread and must never touch the page);
-* the best frame of every achieved hold (a :class:`Capture`);
+* the best frame of every achieved hold (a :class:`Capture`), within a byte budget whatever
+  the camera size;
 * a score timeline of the last ``timeline_s`` seconds;
 * "camera lost" bookkeeping: a source that stops, raises or returns empty frames does not end
   the session; its state (scores, captures, calibration) is kept until frames return.
@@ -19,8 +20,9 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from posecoach.pipeline import Pipeline
@@ -29,19 +31,80 @@ from posecoach.results import FrameResult, Metrics
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
+#: Captures are kept at most this many pixels on their long side (a 4K frame is stored at
+#: 1920x1080): the size the page shows and downloads them at.
+CAPTURE_MAX_SIDE = 1920
+#: JPEG quality of a stored capture (at 92 a face shows no visible loss).
+CAPTURE_JPEG_QUALITY = 92
+#: The gallery drops its oldest captures beyond this many bytes, whatever the camera size
+#: (50 captures of a 1080p face take ~15-25 MiB as JPEG; the raw 4K frames took 1.2 GB).
+GALLERY_BUDGET_BYTES = 64 * 2**20
+
+
+def fit_for_capture(image: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` no larger than :data:`CAPTURE_MAX_SIDE` on its long side."""
+    h, w = image.shape[:2]
+    if max(h, w) <= CAPTURE_MAX_SIDE:
+        return image.copy()
+    scale = CAPTURE_MAX_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class Capture:
     """The best frame of one achieved hold.
 
-    ``image`` is the raw (un-mirrored) BGR frame; ``t_ms`` its time; ``score`` 0..100.
+    ``image`` is the raw (un-mirrored) BGR frame, ``jpeg`` the same as JPEG bytes; ``t_ms``
+    its time; ``score`` 0..100. A capture holds either the pixels (while its hold may still
+    improve) or only the JPEG (once the hold is over, see :meth:`compressed`); ``image``
+    decodes the JPEG on each call, so keep the array if you need it more than once.
     """
 
-    image: np.ndarray
     t_ms: float
     frame: int
     score: float
     target: str
     metrics: Metrics
+    _pixels: np.ndarray | None = field(repr=False)
+    _jpeg: bytes | None = field(repr=False)
+
+    def __init__(self, image: np.ndarray | bytes, t_ms: float, frame: int, score: float, target: str,
+                 metrics: Metrics) -> None:  # fmt: skip
+        """``image``: a BGR frame (kept as given: see :func:`fit_for_capture`) or JPEG bytes."""
+        pixels = image if isinstance(image, np.ndarray) else None
+        for name, value in (("_pixels", pixels), ("_jpeg", None if pixels is not None else bytes(image)),
+                            ("t_ms", t_ms), ("frame", frame), ("score", score), ("target", target),
+                            ("metrics", metrics)):  # fmt: skip
+            object.__setattr__(self, name, value)
+
+    @property
+    def image(self) -> np.ndarray:
+        """The frame as a BGR uint8 array."""
+        if self._pixels is not None:
+            return self._pixels
+        return cv2.imdecode(np.frombuffer(self._jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+    @property
+    def jpeg(self) -> bytes:
+        """The frame as JPEG bytes (quality :data:`CAPTURE_JPEG_QUALITY`)."""
+        if self._jpeg is not None:
+            return self._jpeg
+        ok, buf = cv2.imencode(".jpg", self._pixels, [cv2.IMWRITE_JPEG_QUALITY, CAPTURE_JPEG_QUALITY])
+        if not ok:
+            raise ValueError("JPEG encoding failed")
+        return buf.tobytes()
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the stored frame takes."""
+        return self._pixels.nbytes if self._pixels is not None else len(self._jpeg)
+
+    def compressed(self) -> Capture:
+        """The same capture holding only its JPEG (itself if it already does)."""
+        if self._pixels is None:
+            return self
+        return Capture(self.jpeg, self.t_ms, self.frame, self.score, self.target, self.metrics)
 
 
 @dataclass(frozen=True)
@@ -62,7 +125,8 @@ class CoachSession:
     Args:
         pipeline: the coaching loop (owns its tracker or not; the caller closes it).
         timeline_s: seconds of score history to keep.
-        max_captures: the gallery keeps the newest this many holds.
+        max_captures: the gallery keeps the newest this many holds (and at most
+            :data:`GALLERY_BUDGET_BYTES` of them).
         lost_after_s: without a frame for this long the camera counts as lost.
     """
 
@@ -114,7 +178,14 @@ class CoachSession:
 
     def _record(self, result: FrameResult, image: np.ndarray | None) -> None:
         score = result.score.score if result.score is not None else None
+        was_captured = self._run_captured
         capture_done = self._update_best(result, score, image)
+        finished = done = None
+        if was_captured and not self._run_captured:
+            # The hold whose best frame was kept is over: keep that frame as JPEG from now on.
+            with self._lock:
+                finished = self._captures[-1] if self._captures else None
+            done = finished.compressed() if finished is not None else None  # encoded outside the lock
         with self._lock:
             self._latest = result
             self._frames += 1
@@ -124,12 +195,16 @@ class CoachSession:
             horizon = result.t_ms - self.timeline_s * 1000.0
             while self._timeline and self._timeline[0][0] < horizon:
                 self._timeline.popleft()
+            if finished is not None and self._captures and self._captures[-1] is finished:
+                self._captures[-1] = done
             if capture_done is not None:
                 if self._run_captured and self._captures:
                     self._captures[-1] = capture_done  # a better frame in the same hold
                 else:
                     self._captures.append(capture_done)
                 self._run_captured = True
+                while len(self._captures) > 1 and sum(c.nbytes for c in self._captures) > GALLERY_BUDGET_BYTES:
+                    self._captures.popleft()
 
     def _update_best(self, result: FrameResult, score: float | None, image: np.ndarray | None) -> Capture | None:
         """Track the best frame of the current run; return a capture to store, if any."""
@@ -140,8 +215,10 @@ class CoachSession:
             return None
         improved = self._best is None or score > self._best.score
         if improved and image is not None:
-            # Copy only when the run's best improves: bounded, and the caller may reuse its buffer.
-            self._best = Capture(image.copy(), result.t_ms, result.frame, score, self.pipeline.target.name, result.metrics)
+            # Copy (at most display size) only when the run's best improves: bounded, and the
+            # caller may reuse its buffer.
+            frame = fit_for_capture(image)
+            self._best = Capture(frame, result.t_ms, result.frame, score, self.pipeline.target.name, result.metrics)
         if result.hold.held and (result.hold.just_completed or (improved and self._run_captured)):
             return self._best
         return None

@@ -13,7 +13,7 @@ A target file (``assets/targets/*.toml``) looks like this::
     low = 0.2                            # the metric scores 1.0 inside [low, high] ...
     high = 0.45
     tolerance = 0.15                     # ... and falls to 0.0 this far outside it
-    weight = 1.5                         # optional, default 1.0
+    weight = 1.5                         # optional, default 1.0, at most 100
 
     [cues.smile]                         # optional phrasing overrides for a metric in ranges
     up = "A touch more smile, lips closed"    # when the value must rise
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from posecoach.files import FileRefused, read_capped
 from posecoach.results import TARGET_METRICS
 
 #: Where the shipped targets live (a source checkout or an editable install).
@@ -51,12 +52,19 @@ DEFAULT_LIBRARY_DIR = Path(__file__).parent.parent / "assets" / "targets"
 METRIC_DOMAIN: Mapping[str, tuple[float, float]] = {
     name: ((-90.0, 90.0) if name in ("yaw", "pitch", "roll") else (0.0, 1.0)) for name in TARGET_METRICS
 }
+#: A tolerance wider than its metric's whole domain changes nothing more: that is the bound.
+MAX_TOLERANCE: Mapping[str, float] = {name: hi - lo for name, (lo, hi) in METRIC_DOMAIN.items()}
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 _TOP_KEYS = ("name", "title", "description", "hold_s", "threshold", "hold_cue", "ranges", "cues")
 _RANGE_KEYS = ("low", "high", "tolerance", "weight")
 _CUE_KEYS = ("up", "down")
 _MAX_HOLD_S = 60.0
+#: A metric's weight is relative to the others; beyond this it would only overflow the mean.
+MAX_WEIGHT = 100.0
+#: Target files are a few hundred bytes; anything this large is not one (e.g. /dev/zero).
+MAX_TARGET_BYTES = 256 * 1024
+_WHAT = "a target file (.toml)"
 
 
 class TargetError(ValueError):
@@ -81,7 +89,7 @@ class MetricRange:
         metric: a name from :data:`~posecoach.results.TARGET_METRICS`.
         low, high: the ideal interval, in the metric's unit (degrees or 0..1).
         tolerance: how far outside the interval the score falls from 1 to 0 (same unit).
-        weight: importance in the target's weighted mean (>= 0).
+        weight: importance in the target's weighted mean (0 to :data:`MAX_WEIGHT`).
     """
 
     metric: str
@@ -200,10 +208,11 @@ def _parse_range(path: str, metric: str, raw: Any) -> MetricRange:
             raise TargetError(path, f"{field}.{key}", f"expected a number in [{lo:g}, {hi:g}], got {_show(table[key])}")
     if low > high:
         raise TargetError(path, f"{field}.low", f"expected at most high ({high:g}), got {_show(table['low'])}")
-    if tolerance < 0:
-        raise TargetError(path, f"{field}.tolerance", f"expected a number >= 0, got {_show(table['tolerance'])}")
-    if weight < 0:
-        raise TargetError(path, f"{field}.weight", f"expected a number >= 0, got {_show(table['weight'])}")
+    if not 0 <= tolerance <= MAX_TOLERANCE[metric]:
+        raise TargetError(path, f"{field}.tolerance",
+                          f"expected a number in [0, {MAX_TOLERANCE[metric]:g}], got {_show(table['tolerance'])}")  # fmt: skip
+    if not 0 <= weight <= MAX_WEIGHT:
+        raise TargetError(path, f"{field}.weight", f"expected a number in [0, {MAX_WEIGHT:g}], got {_show(table['weight'])}")
     return MetricRange(metric, low, high, tolerance, weight)
 
 
@@ -255,14 +264,9 @@ def load_target(path: str | Path) -> Target:
     if not isinstance(path, (str, os.PathLike)):
         raise TargetError(p, "", f"expected a file path, got {type(path).__name__}")
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise TargetError(p, "", "cannot read: no such file") from None
-    except IsADirectoryError:
-        raise TargetError(p, "", "cannot read: is a directory, expected a .toml file") from None
-    except (OSError, ValueError) as e:  # permissions, ELOOP, embedded NUL in the path...
-        reason = getattr(e, "strerror", None) or str(e)
-        raise TargetError(p, "", f"cannot read: {reason}") from None
+        raw = read_capped(path, MAX_TARGET_BYTES, _WHAT)  # regular files only: no FIFO, no /dev/zero
+    except FileRefused as e:
+        raise TargetError(p, "", e.reason) from None
     try:
         text = raw.decode("utf-8-sig")  # tolerate a BOM from Windows editors
     except UnicodeDecodeError as e:

@@ -57,6 +57,72 @@ def test_garbage_model_file_cannot_load(tmp_path: Path) -> None:
         FaceTracker(bad)
 
 
+_FIX = "(restore assets/models/face_landmarker.task from the repository or pass --model PATH)"
+
+
+def _flipped(tmp_path: Path, offset: int, n: int = 20_000) -> Path:
+    """The bundled model with ``n`` bytes inverted from ``offset`` (negative: from the end)."""
+    data = bytearray(DEFAULT_MODEL_PATH.read_bytes())
+    start = offset % len(data)
+    data[start : start + n] = bytes(b ^ 0xFF for b in data[start : start + n])
+    path = tmp_path / f"flipped{offset}.task"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("offset", "member"),
+    [(0, "face_detector.tflite"), (50_000, "face_detector.tflite"), (1_000_000, "face_landmarks_detector.tflite"),
+     (3_000_000, "face_blendshapes.tflite")],
+)  # fmt: skip
+def test_a_corrupt_named_model_fails_at_load_naming_the_file(tmp_path: Path, offset: int, member: str) -> None:
+    """Flipped bytes in the landmarks model found no face in any frame; in the blendshapes
+    model they gave wrong expressions; both silently."""
+    bad = _flipped(tmp_path, offset)
+    with pytest.raises(ModelError) as e:
+        FaceTracker(bad)
+    assert str(e.value) == f"model file is corrupt ({member} fails its checksum): {bad} {_FIX}"
+
+
+def test_a_model_with_a_broken_zip_directory_or_the_wrong_members_fails_at_load(tmp_path: Path) -> None:
+    import zipfile
+
+    bad = _flipped(tmp_path, -20_000)
+    with pytest.raises(ModelError) as e:
+        FaceTracker(bad)
+    assert str(e.value) == f"cannot load model {bad}: not a model bundle (a .task file is a zip archive) or corrupt"
+    other = tmp_path / "hand.task"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("hand_detector.tflite", b"x" * 100)
+    with pytest.raises(ModelError) as e:
+        FaceTracker(other)
+    assert str(e.value) == (f"cannot load model {other}: not a face landmarker bundle (missing face_detector.tflite, "
+                            "face_landmarks_detector.tflite, face_blendshapes.tflite)")  # fmt: skip
+
+
+def test_a_model_path_that_is_not_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.task")
+    with pytest.raises(ModelError) as e:
+        FaceTracker(tmp_path / "pipe.task")
+    assert str(e.value) == f"model file unusable: {tmp_path / 'pipe.task'}: is a named pipe (FIFO), not a model file (.task) {_FIX}"
+
+
+def test_a_corrupt_model_from_the_environment_is_exit_2_naming_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    import os
+    import subprocess
+    import sys
+
+    bad = _flipped(tmp_path, 1_000_000)
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), astronaut_bgr)
+    proc = subprocess.run([sys.executable, "-m", "posecoach", "analyze", str(photo)], capture_output=True, text=True,
+                          env={**os.environ, "POSECOACH_MODEL": str(bad)}, timeout=120)  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"posecoach: error: model file is corrupt (face_landmarks_detector.tflite fails its checksum): {bad} {_FIX}\n"
+
+
 def test_env_var_overrides_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("POSECOACH_MODEL", str(tmp_path / "m.task"))
     assert resolve_model_path() == tmp_path / "m.task"

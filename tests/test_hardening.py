@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import os
 import socket
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,11 +58,24 @@ def test_analyze_opens_no_connection_and_writes_nothing(
     monkeypatch.chdir(work)
     monkeypatch.setenv("HOME", str(home))
     assert main(["analyze", str(clip), "--timings"]) == 0
-    assert "with a face: 10 (83%)" in capsys.readouterr().out  # 2 warm-up frames, see PipelineOptions
-    assert no_network == [] and list(work.iterdir()) == []
-    # The only thing anyone writes is matplotlib's font list (mediapipe imports pyplot): no face data.
-    written = {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()}
-    assert all(w.startswith((".cache/matplotlib/", ".config/matplotlib/")) for w in written), written
+    assert "with a face: 12 (100%)" in capsys.readouterr().out
+    assert no_network == [] and list(work.iterdir()) == [] and list(home.iterdir()) == []
+
+
+def test_the_cli_writes_nothing_to_home_or_the_temporary_folder(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """MediaPipe imports matplotlib, which would build its font list in ~/.cache/matplotlib."""
+    photo = tmp_path / "in" / "photo.png"
+    photo.parent.mkdir()
+    cv2.imwrite(str(photo), astronaut_bgr)
+    work, home, tmp = tmp_path / "work", tmp_path / "home", tmp_path / "tmp"
+    for folder in (work, home, tmp):
+        folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    proc = subprocess.run([sys.executable, "-m", "posecoach", "analyze", str(photo)], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0 and "with a face: 1 (100%)" in proc.stdout, proc.stderr
+    assert [p for p in tmp_path.rglob("*") if p.parent != tmp_path and p.parent.name != "in"] == []
 
 
 # -- bad files ------------------------------------------------------------------------------
@@ -89,6 +106,104 @@ def test_a_video_cut_mid_stream_keeps_what_was_decoded(tmp_path: Path, capsys: p
     out, err = capsys.readouterr()
     assert err == f"posecoach: warning: {cut}: video ended early (decoded 12 of 30 frames; the file may be truncated)\n"
     assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 12
+
+
+def cli(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+    """``posecoach ARGS`` in a subprocess: exit status, stdout, stderr."""
+    proc = subprocess.run([sys.executable, "-m", "posecoach", *args], capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("name", ["smile.jfif", "smile.heic", "smile"])
+def test_a_renamed_photo_is_coached_as_a_photo(shared_media: Path, tmp_path: Path, name: str) -> None:
+    """FFmpeg opened these as one-frame videos and the persistence rule hid the face (exit 0)."""
+    path = tmp_path / name
+    path.write_bytes((shared_media / "single_face.jpg").read_bytes())
+    code, out, err = cli("analyze", str(path))
+    assert code == 0 and "frames: 1, with a face: 1 (100%)" in out and "score: " in out, err
+
+
+def test_a_one_frame_video_reports_its_face(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    clip = tmp_path / "one.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (512, 512))
+    writer.write(astronaut_bgr)
+    writer.release()
+    code, out, err = cli("analyze", str(clip), "--out", "-")
+    assert code == 0 and "frames: 1, with a face: 1 (100%)" in err
+    assert json.loads(out)["face"] is True
+
+
+@pytest.mark.media
+def test_the_cartoon_phantoms_stay_hidden(shared_media: Path) -> None:
+    """MediaPipe "finds" a face in the cartoon title (face_noface.mov 163, noface_face.mov 90)."""
+    rows = {}
+    for clip in ("face_noface.mov", "noface_face.mov"):
+        code, out, _ = cli("analyze", str(shared_media / clip), "--out", "-")
+        assert code == 0
+        rows[clip] = [json.loads(line)["face"] for line in out.splitlines()]
+    assert all(rows["face_noface.mov"][:72]) and not any(rows["face_noface.mov"][72:])
+    # The man appears mid-stream at 96: two frames to persist, then coached.
+    assert not any(rows["noface_face.mov"][:98]) and all(rows["noface_face.mov"][98:168])
+
+
+def test_special_target_files_are_one_line(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """A FIFO hung the CLI forever; /dev/zero (or a .toml link to it) read until memory ran out."""
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), astronaut_bgr)
+    os.mkfifo(tmp_path / "pipe.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    for target, reason in [
+        (tmp_path / "pipe.toml", "is a named pipe (FIFO), not a target file (.toml)"),
+        (Path("/dev/zero"), "is a device, not a target file (.toml)"),
+        (tmp_path / "zero.toml", "is a device, not a target file (.toml)"),
+    ]:
+        assert cli("analyze", str(photo), "--target", str(target), timeout=60) == (2, "", f"posecoach: error: {target}: {reason}\n")
+
+
+def test_a_fifo_named_like_a_video_is_one_line(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "f.mp4")
+    err = f"posecoach: error: {tmp_path / 'f.mp4'}: is a named pipe (FIFO), not an image or video file\n"
+    assert cli("analyze", str(tmp_path / "f.mp4"), timeout=60) == (2, "", err)
+    assert cli("live", "--video", str(tmp_path / "f.mp4"), "--no-window", timeout=60) == (2, "", err)
+
+
+def test_huge_weights_are_refused_so_no_nan_is_written(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """Two weights of 1e308 overflowed the weighted mean: rows said NaN, the summary "mean nan/100"."""
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), astronaut_bgr)
+    target = tmp_path / "t.toml"
+    target.write_text('name = "t"\n[ranges.smile]\nlow = 0.2\nhigh = 0.5\ntolerance = 0.2\nweight = 1e308\n'
+                      '[ranges.yaw]\nlow = -5\nhigh = 5\ntolerance = 10\nweight = 1e308\n')  # fmt: skip
+    assert cli("analyze", str(photo), "--target", str(target)) == (
+        2, "", f"posecoach: error: {target}: ranges.smile.weight: expected a number in [0, 100], got 1e+308\n"
+    )
+
+
+def test_non_finite_numbers_are_never_written_as_data() -> None:
+    from posecoach.export import RowWriter
+    from posecoach.results import Cue, EyeState, FaceFrame, FrameResult, HoldState, Metrics, TargetScore
+
+    nan, inf = float("nan"), float("inf")
+    metrics = Metrics(nan, inf, -inf, nan, 0.1, nan, 0.5, EyeState.OPEN, nan, nan, nan, 0.1, 0.5, 0.4, 0.3)
+    face = FaceFrame(np.zeros((478, 3), np.float32), np.zeros(52, np.float32), np.eye(4, dtype=np.float32), (64, 48), 1, 0)
+    result = FrameResult(0, nan, face, metrics, metrics, TargetScore("t", nan, ()), Cue(""), HoldState(0.0, False, 0))
+    for fmt in ("jsonl", "csv"):
+        out = io.StringIO()
+        RowWriter(out, fmt).write(result)
+        assert "nan" not in out.getvalue().lower() and "inf" not in out.getvalue().lower()
+    out = io.StringIO()
+    RowWriter(out, "jsonl").write(result)
+    row = json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(f"{c} in the row"))
+    assert row["yaw"] is None and row["score"] is None and row["t_ms"] is None and row["eye_open_right"] == 0.5
+
+
+@pytest.mark.parametrize("args", [["live", "--no-window", "--camera", "-1"], ["live", "--no-window", "--camera", "2147483648"],
+                                  ["calibrate", "--camera=-5", "--name", "me"]])  # fmt: skip
+def test_a_camera_number_out_of_range_is_one_line(args: list[str]) -> None:
+    """`--camera -1` crashed OpenCV (exit 139); 2147483648 was a traceback."""
+    index = args[args.index("--camera") + 1] if "--camera" in args else "-5"
+    assert cli(*args, timeout=60) == (2, "", f"posecoach: error: camera {index}: not a camera number (expected 0 to 99)\n")
 
 
 def test_exif_rotated_phone_photo_is_coached_upright(
@@ -200,6 +315,34 @@ def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noq
     assert len(snap.captures) == 20  # the gallery is bounded
     assert len(snap.timeline) <= 30 * 1000 / 33.3 + 2  # 30 s of history, no more
     assert growth < 2 * 2**20, f"memory grew {growth / 2**20:.1f} MiB over 4000 frames"
+
+
+def test_the_gallery_stays_within_its_byte_budget_at_4k(astronaut_bgr: np.ndarray, image_tracker: FaceTracker) -> None:
+    """50 full 4K frames took 1.2 GB; captures are now kept at display size, as JPEG once their hold is over."""
+    from posecoach.results import FaceFrame
+    from posecoach.session import CAPTURE_MAX_SIDE, GALLERY_BUDGET_BYTES
+    from posecoach.targets import MetricRange, Target
+
+    frame_4k = cv2.resize(astronaut_bgr, (2160, 2160))
+    frame_4k = cv2.copyMakeBorder(frame_4k, 0, 0, 840, 840, cv2.BORDER_REFLECT)
+    assert frame_4k.shape == (2160, 3840, 3)
+    face = image_tracker.process(frame_4k)
+    easy = Target("easy", "Easy", "", (MetricRange("yaw", -40, 40, 10),), hold_s=0.1, threshold=50.0)
+    session = CoachSession(Pipeline(easy, options=PipelineOptions(smoothing=False)))
+    t = 0
+    for _hold in range(60):
+        for present in [True] * 8 + [False] * 10:  # a gap longer than a blink ends the hold
+            t += 33
+            observed = dataclasses.replace(face, t_ms=t) if present else FaceFrame.empty(face.image_wh, t)
+            session.record(session.pipeline.process_face(observed), frame_4k)
+    captures = session.captures
+    assert len(captures) == 50 and sum(c.nbytes for c in captures) < GALLERY_BUDGET_BYTES
+    assert sum(c.nbytes for c in captures) < 50 * 2**20  # 50 x 24.9 MB before
+    assert all(c.jpeg[:3] == b"\xff\xd8\xff" for c in captures)
+    image = captures[-1].image
+    assert image.shape == (1080, CAPTURE_MAX_SIDE, 3)
+    # What the page shows and downloads is the same face, found again in the stored picture.
+    assert image_tracker.process(image).has_face
 
 
 # -- config loaders under fuzzing ---------------------------------------------------------------

@@ -37,11 +37,27 @@ def replay(face: FaceFrame, pattern: str) -> list[FaceFrame]:
     ]
 
 
-def test_a_face_must_persist_before_it_is_coached(astronaut_face: FaceFrame) -> None:
+def test_a_face_appearing_mid_stream_must_persist_before_it_is_coached(astronaut_face: FaceFrame) -> None:
     pipeline = Pipeline(easy_target())
-    results = [pipeline.process_face(f) for f in replay(astronaut_face, "F.FF.FFFFF")]
-    assert [r.has_face for r in results] == [False] * 7 + [True] * 3
-    assert all(r.face.n_faces == 0 for r in results[:7])  # a flicker is not reported as a face
+    results = [pipeline.process_face(f) for f in replay(astronaut_face, ".F.FF.FFFFF")]
+    assert [r.has_face for r in results] == [False] * 8 + [True] * 3
+    assert all(r.face.n_faces == 0 for r in results[:8])  # a flicker is not reported as a face
+
+
+@pytest.mark.parametrize("pattern", ["F", "FF", "FF.", "FFFF"])
+def test_a_face_in_the_first_frame_is_coached_at_once(astronaut_face: FaceFrame, pattern: str) -> None:
+    """A one- or two-frame clip reports its face (the persistence window was hiding it)."""
+    pipeline = Pipeline(easy_target())
+    results = [pipeline.process_face(f) for f in replay(astronaut_face, pattern)]
+    assert [r.has_face for r in results] == [c == "F" for c in pattern]
+
+
+def test_after_a_reset_the_next_frame_starts_a_new_stream(astronaut_face: FaceFrame) -> None:
+    pipeline = Pipeline(easy_target())
+    first = [pipeline.process_face(f) for f in replay(astronaut_face, "..")]
+    pipeline.reset()
+    again = [pipeline.process_face(f) for f in replay(astronaut_face, "F.F")]
+    assert [r.has_face for r in first + again] == [False, False, True, False, False]
 
 
 def test_photos_are_coached_on_the_first_frame(astronaut_face: FaceFrame) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -169,9 +170,15 @@ BAD = [
     pytest.param(_range("low = 0.6\nhigh = 0.3\ntolerance = 0.1"), "ranges.smile.low: expected at most high (0.3), got 0.6",
                  id="low-above-high"),
     pytest.param(_range("low = 0.2\nhigh = 0.4\ntolerance = -0.1"),
-                 "ranges.smile.tolerance: expected a number >= 0, got -0.1", id="negative-tolerance"),
-    pytest.param(_range(SMILE_OK + "\nweight = -1"), "ranges.smile.weight: expected a number >= 0, got -1",
+                 "ranges.smile.tolerance: expected a number in [0, 1], got -0.1", id="negative-tolerance"),
+    pytest.param(_range("low = 0.2\nhigh = 0.4\ntolerance = 1e308"),
+                 "ranges.smile.tolerance: expected a number in [0, 1], got 1e+308", id="huge-tolerance"),
+    pytest.param('name = "t"\n[ranges.yaw]\nlow = -5\nhigh = 5\ntolerance = 181',
+                 "ranges.yaw.tolerance: expected a number in [0, 180], got 181", id="tolerance-wider-than-angles"),
+    pytest.param(_range(SMILE_OK + "\nweight = -1"), "ranges.smile.weight: expected a number in [0, 100], got -1",
                  id="negative-weight"),
+    pytest.param(_range(SMILE_OK + "\nweight = 1e308"), "ranges.smile.weight: expected a number in [0, 100], got 1e+308",
+                 id="huge-weight"),
     pytest.param(_range(SMILE_OK + "\nweight = 0"), "ranges: expected at least one metric with weight > 0",
                  id="all-weights-zero"),
     pytest.param(_range("low = 20\nhigh = 40\ntolerance = 10"), "ranges.smile.low: expected a number in [0, 1], got 20",
@@ -247,10 +254,10 @@ def test_invalid_toml_is_a_target_error(tmp_path: Path, text: str) -> None:
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as e:
         load_target(tmp_path / "nope.toml")
-    assert str(e.value) == f"{tmp_path / 'nope.toml'}: cannot read: no such file"
+    assert str(e.value) == f"{tmp_path / 'nope.toml'}: file not found"
     with pytest.raises(TargetError) as e:
         load_target(tmp_path)
-    assert str(e.value) == f"{tmp_path}: cannot read: is a directory, expected a .toml file"
+    assert str(e.value) == f"{tmp_path}: is a directory, not a target file (.toml)"
     with pytest.raises(TargetError) as e:
         load_target(42)  # type: ignore[arg-type]
     assert str(e.value) == "42: expected a file path, got int"
@@ -342,8 +349,33 @@ def test_find_target_by_name_path_or_error(tmp_path: Path) -> None:
     assert str(e.value).startswith("unknown target 'xxxxxxxx") and len(str(e.value)) < 500
     with pytest.raises(TargetError) as e:
         find_target(str(tmp_path / "missing.toml"), LIBRARY)
-    assert str(e.value) == f"{tmp_path / 'missing.toml'}: cannot read: no such file"
+    assert str(e.value) == f"{tmp_path / 'missing.toml'}: file not found"
 
 
 def test_target_error_is_a_value_error() -> None:
     assert issubclass(TargetError, ValueError)
+
+
+def _special_files(tmp_path: Path) -> list[tuple[Path, str]]:
+    os.mkfifo(tmp_path / "pipe.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
+    (tmp_path / "big.toml").write_text("# " + "x" * 300_000 + "\n")
+    (tmp_path / "empty.toml").write_bytes(b"")
+    return [
+        (tmp_path / "pipe.toml", "is a named pipe (FIFO), not a target file (.toml)"),
+        (Path("/dev/zero"), "is a device, not a target file (.toml)"),
+        (tmp_path / "zero.toml", "is a device, not a target file (.toml)"),
+        (tmp_path / "loop.toml", "symbolic link loop (the path never reaches a file)"),
+        (tmp_path / "big.toml", "file too large (293 KiB; at most 256 KiB)"),
+        (tmp_path / "empty.toml", "empty file (0 bytes)"),
+        (tmp_path / ("n" * 300 + ".toml"), "a name in the path is longer than 255 bytes"),
+    ]
+
+
+def test_only_regular_target_files_are_read_and_only_so_much(tmp_path: Path) -> None:
+    """A FIFO would hang the read, /dev/zero (or a .toml link to it) would never end."""
+    for path, reason in _special_files(tmp_path):
+        with pytest.raises(TargetError) as e:
+            find_target(str(path), LIBRARY)
+        assert str(e.value) == f"{path}: {reason}"
