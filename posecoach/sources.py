@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 # OpenCV's FFmpeg backend reads these when it first loads; they keep its native warnings
 # ("moov atom not found", ...) out of the one-line errors we promise.
@@ -40,19 +39,6 @@ class Frame:
     image: np.ndarray
     index: int
     t_ms: float
-
-
-class FrameSource(Protocol):
-    """Anything that yields frames. ``fps`` and ``n_frames`` are None when unknown."""
-
-    name: str
-    fps: float | None
-    n_frames: int | None
-    is_image: bool
-
-    def __iter__(self) -> Iterator[Frame]: ...
-
-    def close(self) -> None: ...
 
 
 def _check_file(path: Path) -> None:
