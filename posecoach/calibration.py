@@ -482,13 +482,6 @@ class CalibrationProfile:
         ]
 
 
-class NoCalibration:
-    """The identity calibration (for tests and "uncalibrated" comparisons)."""
-
-    def apply(self, metrics: Metrics) -> Metrics:
-        return metrics
-
-
 def validate_name(name: object) -> str:
     """A profile name: 1-64 letters, digits, ``_`` or ``-``, starting with a letter or digit.
 

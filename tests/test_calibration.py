@@ -16,7 +16,6 @@ from posecoach.calibration import (
     CalibrationError,
     CalibrationProfile,
     CalibrationRecorder,
-    NoCalibration,
     PhaseRejected,
     PhaseSamples,
     build_profile,
@@ -144,11 +143,6 @@ def test_apply_knows_every_metrics_field(profile: CalibrationProfile) -> None:
     m = metrics(face_x=0.11, face_y=0.22, face_height=0.33, eyes=EyeState.LOOKING_DOWN, eye_open_left=0.3)
     out = profile.apply(m)
     assert (out.face_x, out.face_y, out.face_height, out.eyes) == (0.11, 0.22, 0.33, EyeState.LOOKING_DOWN)
-
-
-def test_no_calibration_is_identity() -> None:
-    m = metrics()
-    assert NoCalibration().apply(m) is m
 
 
 def test_without_a_closed_phase_closed_is_a_fraction_of_open() -> None:
