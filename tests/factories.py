@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from posecoach.results import EyeState, Metrics
+from collections import deque
+from collections.abc import Iterable
+
+import numpy as np
+
+from posecoach.results import EyeState, FaceFrame, Metrics
 
 #: A relaxed, straight-on face: no smile, eyes open, looking near the lens, centred.
 NEUTRAL = Metrics(
@@ -15,3 +20,18 @@ NEUTRAL = Metrics(
 def metrics(**changes: float | EyeState) -> Metrics:
     """:data:`NEUTRAL` with some fields changed."""
     return NEUTRAL.replace(**changes)
+
+
+class ReplayTracker:
+    """Stands in for :class:`~posecoach.detector.FaceTracker`: hands out prepared
+    :class:`FaceFrame` values in order, whatever the image (the loop downstream of the
+    detector, with no model). Give them up front or ``queue.append`` them as you go."""
+
+    def __init__(self, faces: Iterable[FaceFrame] = ()) -> None:
+        self.queue: deque[FaceFrame] = deque(faces)
+
+    def process(self, image: np.ndarray, t_ms: float | None = None, *, bgr: bool = True) -> FaceFrame:  # noqa: ARG002
+        return self.queue.popleft()
+
+    def close(self) -> None:
+        """Nothing to release."""

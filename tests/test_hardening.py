@@ -24,6 +24,8 @@ from posecoach.session import CoachSession
 from posecoach.sources import Frame, read_image
 from posecoach.targets import find_target
 
+from factories import ReplayTracker
+
 
 @pytest.fixture(scope="module")
 def astronaut_bgr() -> np.ndarray:
@@ -179,15 +181,16 @@ def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noq
     faces = tracked_clip("single_face.mp4")
     images = decode_clip("single_face.mp4")
     target = dataclasses.replace(find_target("actor_commercial"), hold_s=0.3)
-    session = CoachSession(Pipeline(target), max_captures=20)
+    tracker = ReplayTracker()
+    session = CoachSession(Pipeline(target, tracker), max_captures=20)
     t = 0.0
 
     def run(n: int) -> None:
         nonlocal t
         for i in range(n):
             t += 33.3
-            face = dataclasses.replace(faces[i % len(faces)], t_ms=int(t))
-            session.record(session.pipeline.process_face(face), images[i % len(images)])
+            tracker.queue.append(dataclasses.replace(faces[i % len(faces)], t_ms=int(t)))
+            session.process(images[i % len(images)], t)
 
     tracemalloc.start()  # before the warm-up, so gallery images replaced later are counted both ways
     run(2000)  # long enough to fill the gallery: what is measured next is the loop itself

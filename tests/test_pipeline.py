@@ -15,6 +15,8 @@ from posecoach.results import FaceFrame, Metrics
 from posecoach.session import CoachSession
 from posecoach.targets import MetricRange, Target
 
+from factories import ReplayTracker
+
 FRAME_MS = 1000.0 / 30.0
 
 
@@ -73,11 +75,11 @@ def test_switching_target_restarts_the_hold(astronaut_face: FaceFrame) -> None:
 
 
 def test_the_session_keeps_the_best_frame_of_each_hold(astronaut_face: FaceFrame) -> None:
-    session = CoachSession(Pipeline(easy_target(hold_s=0.3)))
-    images = [np.full((4, 4, 3), i, np.uint8) for i in range(60)]
     faces = replay(astronaut_face, "F" * 25 + "." * 10 + "F" * 25)
+    session = CoachSession(Pipeline(easy_target(hold_s=0.3), ReplayTracker(faces)))
+    images = [np.full((4, 4, 3), i, np.uint8) for i in range(60)]
     for face, image in zip(faces, images):
-        session.record(session.pipeline.process_face(face), image)
+        session.process(image, face.t_ms)
     captures = session.captures
     assert len(captures) == 2  # one per achieved hold
     for capture in captures:
@@ -88,9 +90,10 @@ def test_the_session_keeps_the_best_frame_of_each_hold(astronaut_face: FaceFrame
 
 
 def test_a_capture_is_a_copy(astronaut_face: FaceFrame) -> None:
-    session = CoachSession(Pipeline(easy_target(hold_s=0.1)))
+    faces = replay(astronaut_face, "F" * 12)
+    session = CoachSession(Pipeline(easy_target(hold_s=0.1), ReplayTracker(faces)))
     buffer = np.zeros((4, 4, 3), np.uint8)  # a camera reusing one buffer
-    for face in replay(astronaut_face, "F" * 12):
-        session.record(session.pipeline.process_face(face), buffer)
+    for face in faces:
+        session.process(buffer, face.t_ms)
     buffer[:] = 255
     assert session.captures and int(session.captures[0].image.max()) == 0
