@@ -56,7 +56,7 @@ PROFILE_VERSION = 1
 #: Environment variable that overrides the profile folder.
 CALIBRATION_DIR_ENV = "POSECOACH_CALIBRATION_DIR"
 #: The default profile folder (repository layout; the package is installed editable).
-DEFAULT_CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
+DEFAULT_CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibration"
 #: The phases, in the order they are recorded.
 PHASES: tuple[str, ...] = ("neutral", "smile", "closed")
 #: Profile files larger than this are not calibration profiles.
