@@ -1,45 +1,12 @@
-"""Running a calibration over frames: time windows of a video file, or timed live phases.
-
-The pure learning lives in :mod:`posecoach.calibration`; this module turns frames into its
-inputs. Both runners take a frame iterator and an *observer* (a frame -> (raw metrics or
-None, brightness) callable), so they run the same on a camera, a video file or a simulated
-source in tests. :class:`TrackerObserver` is the real observer (MediaPipe through
-:class:`~posecoach.detector.FaceTracker`, then :func:`~posecoach.metrics.compute_metrics`).
-"""
+"""Observing calibration frames with the real tracker, and prompting in a terminal."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import numpy as np
-
-from posecoach.calibration import CalibrationRecorder, CalibrationState, PhaseSamples
+from posecoach.calibration import CalibrationState, frame_luma
 from posecoach.results import Metrics
-
-#: Frame -> (raw metrics or None without a usable face, mean luma 0..255).
-Observer = Callable[["Frame"], tuple[Metrics | None, float]]  # noqa: F821 - sources.Frame
-
-
-def frame_luma(image: np.ndarray) -> float:
-    """Mean brightness (Rec. 601 luma, 0..255) of a BGR(A) or grayscale uint8 frame.
-
-    Every 4th pixel in each direction is enough (about 0.1 ms for 640x360).
-    """
-    if not isinstance(image, np.ndarray) or image.size == 0:
-        return 0.0
-    sub = image[::4, ::4]
-    if sub.ndim == 2 or sub.shape[2] == 1:
-        value = float(sub.mean())
-    else:
-        means = sub[..., :3].reshape(-1, 3).mean(axis=0)
-        value = float(0.114 * means[0] + 0.587 * means[1] + 0.299 * means[2])
-    if image.dtype == np.uint16:
-        value /= 257.0
-    elif np.issubdtype(image.dtype, np.floating):
-        value *= 255.0
-    return value
 
 
 class TrackerObserver:
@@ -57,86 +24,6 @@ class TrackerObserver:
         face = self.tracker.process(frame.image, frame.t_ms)
         metrics = compute_metrics(face) if face.has_face and is_plausible_face(face) else None
         return metrics, frame_luma(frame.image)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A phase's time range in a video, seconds from its start: ``start <= t < end``."""
-
-    start_s: float
-    end_s: float
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.start_s) and math.isfinite(self.end_s) and 0 <= self.start_s < self.end_s):
-            raise ValueError(f"invalid time window {self.start_s}:{self.end_s}: need 0 <= START < END")
-
-    def contains(self, t_ms: float) -> bool:
-        return self.start_s * 1000.0 <= t_ms < self.end_s * 1000.0
-
-    def __str__(self) -> str:
-        return f"{self.start_s:g}-{self.end_s:g} s"
-
-
-def collect_windows(
-    frames: Iterable,  # Iterable[sources.Frame]
-    observe: Observer,
-    windows: Mapping[str, Window],
-) -> dict[str, PhaseSamples]:
-    """Observe the frames inside each phase's window (decoding sequentially).
-
-    Frames before the first window are skipped without inference; decoding stops after the
-    last window ends. Windows may overlap. Returns the samples per phase (a phase whose
-    window holds no frame gets empty samples).
-    """
-    metrics: dict[str, list[Metrics | None]] = {p: [] for p in windows}
-    luma: dict[str, list[float]] = {p: [] for p in windows}
-    last_ms = max(w.end_s for w in windows.values()) * 1000.0 if windows else 0.0
-    for frame in frames:
-        if frame is None:
-            continue
-        if frame.t_ms >= last_ms:
-            break
-        inside = [p for p, w in windows.items() if w.contains(frame.t_ms)]
-        if not inside:
-            continue
-        m, y = observe(frame)
-        for p in inside:
-            metrics[p].append(m)
-            luma[p].append(y)
-    return {p: PhaseSamples(tuple(metrics[p]), tuple(luma[p])) for p in windows}
-
-
-def run_timed(
-    frames: Iterable,  # Iterable[sources.Frame | None]
-    observe: Observer,
-    recorder: CalibrationRecorder,
-    on_state: Callable[[CalibrationState], None] | None = None,
-    *,
-    max_missing: int | None = None,
-) -> CalibrationState:
-    """Drive a :class:`CalibrationRecorder` from a frame iterator until it finishes.
-
-    A None frame (camera hiccup) is skipped; time comes from the frames' ``t_ms``. After
-    ``max_missing`` None frames in a row the run gives up. ``on_state`` is called with the
-    state after every frame (prompts, countdown, feedback). Returns the last state:
-    ``finished`` is False when the frames ran out (or stopped coming) first.
-    """
-    state = recorder.state
-    missing = 0
-    for frame in frames:
-        if frame is None:
-            missing += 1
-            if max_missing is not None and missing >= max_missing:
-                break
-            continue
-        missing = 0
-        m, y = observe(frame)
-        state = recorder.update(m, frame.t_ms, luma=y)
-        if on_state is not None:
-            on_state(state)
-        if state.finished:
-            break
-    return state
 
 
 class TerminalPrompter:

@@ -378,6 +378,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _calibrate_video(args: argparse.Namespace) -> int:
     from posecoach.calibration import (
         CalibrationError,
+        EmptyWindow,
         PhaseRejected,
         build_profile,
         check_closed,
@@ -385,7 +386,8 @@ def _calibrate_video(args: argparse.Namespace) -> int:
         check_smile,
         save_profile,
     )
-    from posecoach.calibration_run import TrackerObserver, collect_windows
+    from posecoach.calibration import collect_windows
+    from posecoach.calibration_run import TrackerObserver
     from posecoach.sources import SourceError, open_source
 
     windows = {"neutral": args.neutral, "smile": args.smile}
@@ -407,13 +409,13 @@ def _calibrate_video(args: argparse.Namespace) -> int:
         if source.is_image:
             raise UsageError(f"{args.source}: calibration needs a video (a few seconds per phase), not a photo")
         tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
-        samples = collect_windows(frames(), TrackerObserver(tracker), windows)
-    for phase, window in windows.items():
-        if samples[phase].frames == 0:
+        try:
+            samples = collect_windows(frames(), TrackerObserver(tracker), windows)
+        except EmptyWindow as e:
             raise UsageError(
-                f"{args.source}: --{phase} {window.start_s:g}:{window.end_s:g} holds no frames "
-                f"(the video ends at {last_ms[0] / 1000:.2f} s)"
-            )
+                f"{args.source}: --{e.phase} {e.window.start_s:g}:{e.window.end_s:g} holds no frames "
+                f"(the video ends at {e.end_s:.2f} s)"
+            ) from None
     try:
         profile = build_profile(args.name, samples["neutral"], samples["smile"], samples.get("closed"))
     except (PhaseRejected, CalibrationError) as e:
@@ -439,7 +441,8 @@ def _calibrate_camera(args: argparse.Namespace) -> int:
         check_smile,
         save_profile,
     )
-    from posecoach.calibration_run import TerminalPrompter, TrackerObserver, run_timed
+    from posecoach.calibration import run_timed
+    from posecoach.calibration_run import TerminalPrompter, TrackerObserver
     from posecoach.sources import CameraSource, SourceError
 
     recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
@@ -486,7 +489,7 @@ def _positive_float(text: str) -> float:
 
 
 def _time_window(text: str):  # noqa: ANN202 - calibration_run.Window
-    from posecoach.calibration_run import Window
+    from posecoach.calibration import Window
 
     start, sep, end = text.partition(":")
     try:

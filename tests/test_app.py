@@ -711,7 +711,7 @@ def test_live_coach_feeds_a_calibration_instead_of_coaching(decode_clip) -> None
 @needs_media
 def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
     from posecoach.calibration import CalibrationError, PhaseRejected
-    from posecoach.calibration_run import Window
+    from posecoach.calibration import Window
     from posecoach.sources import SourceError
     from posecoach.ui.engine import calibrate_clip
 

@@ -28,7 +28,8 @@ from posecoach.calibration import (
     save_profile,
     validate_name,
 )
-from posecoach.calibration_run import TerminalPrompter, Window, collect_windows, frame_luma, run_timed
+from posecoach.calibration import Window, collect_windows, frame_luma, run_timed
+from posecoach.calibration_run import TerminalPrompter
 from posecoach.results import EyeState, FaceFrame, FrameResult, Cue, Metrics
 
 # Real-media tests take conftest's ``shared_media`` fixture, which skips them when ../shared/media is absent.

@@ -32,7 +32,7 @@ from posecoach.calibration import (
     save_profile,
     validate_name,
 )
-from posecoach.calibration_run import Window
+from posecoach.calibration import Window
 from posecoach.detector import ModelError
 from posecoach.results import FrameResult
 from posecoach.sources import SourceError

@@ -53,7 +53,8 @@ from posecoach.calibration import (
     check_smile,
     validate_name,
 )
-from posecoach.calibration_run import TrackerObserver, Window, collect_windows, frame_luma
+from posecoach.calibration import Window, collect_windows, frame_luma
+from posecoach.calibration_run import TrackerObserver
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.overlay import Annotator, Detail, wrap_words
 from posecoach.pipeline import Pipeline, PipelineOptions
