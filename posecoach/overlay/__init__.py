@@ -8,6 +8,10 @@ was computed upstream.
 * :mod:`~posecoach.overlay.text`: fonts, ASCII folding and word wrapping for both.
 """
 
+from posecoach.overlay.band import BandStyle, CalibrationBand
 from posecoach.overlay.coach import EYE_LEFT, EYE_RIGHT, FACE_OVAL, LIPS_OUTER, Annotator, Detail, OverlayStyle
 
-__all__ = ["EYE_LEFT", "EYE_RIGHT", "FACE_OVAL", "LIPS_OUTER", "Annotator", "Detail", "OverlayStyle"]
+__all__ = [
+    "EYE_LEFT", "EYE_RIGHT", "FACE_OVAL", "LIPS_OUTER", "Annotator", "BandStyle", "CalibrationBand", "Detail",
+    "OverlayStyle",
+]  # fmt: skip

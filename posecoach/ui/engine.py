@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import math
 import os
 import tempfile
 import threading
@@ -43,7 +42,6 @@ import numpy as np
 from posecoach.calibration import (
     CalibrationProfile,
     CalibrationRecorder,
-    CalibrationState,
     PhaseRejected,
     PhaseSamples,
     PhaseStats,
@@ -56,7 +54,7 @@ from posecoach.calibration import (
 from posecoach.calibration import Window, collect_windows, frame_luma
 from posecoach.calibration_run import TrackerObserver
 from posecoach.detector import FaceTracker, TrackerMode
-from posecoach.overlay import Annotator, Detail, wrap_words
+from posecoach.overlay import Annotator, CalibrationBand, Detail
 from posecoach.pipeline import Pipeline, PipelineOptions
 from posecoach.results import TARGET_METRICS, FrameResult, Metrics
 from posecoach.session import Capture, CoachSession, SessionSnapshot
@@ -214,137 +212,6 @@ def close_at_exit(tracker: FaceTracker) -> FaceTracker:
             _exit_hook_installed = True
         _open_trackers.add(tracker)
     return tracker
-
-
-# -- the calibration band ---------------------------------------------------------------------
-#: Hershey fonts are ASCII only: typographic characters a prompt may contain, spelled in ASCII.
-_ASCII = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-",
-     "\u2026": "...", "\u00b0": " deg", "\u00a0": " "}
-)  # fmt: skip
-_FONT = cv2.FONT_HERSHEY_DUPLEX
-_SMALL_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_AA = cv2.LINE_AA
-
-
-def _ascii(text: str) -> str:
-    return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
-
-
-@dataclass(frozen=True)
-class BandStyle:
-    """Colours (BGR) of the calibration band; sizes scale with the frame height (360 px = 1.0)."""
-
-    text_bgr: tuple[int, int, int] = (255, 255, 255)
-    muted_bgr: tuple[int, int, int] = (200, 200, 200)
-    ok_bgr: tuple[int, int, int] = (110, 210, 90)
-    warn_bgr: tuple[int, int, int] = (40, 190, 250)
-    bad_bgr: tuple[int, int, int] = (90, 90, 240)
-    record_bgr: tuple[int, int, int] = (50, 50, 230)
-    #: How much the band darkens the picture behind it (0 = not at all, 1 = black).
-    darken: float = 0.6
-
-
-class CalibrationBand:
-    """Draws a live calibration on the picture: step, prompt, countdown, feedback, progress.
-
-    Only draws what the :class:`~posecoach.calibration.CalibrationState` says (drawing never
-    computes). Paints the band across the top of ``scene`` in place and returns it; call it
-    on the picture as shown (after mirroring), so the text reads the right way round::
-
-        band = CalibrationBand()
-        view = band.annotate(cv2.flip(frame, 1), recorder.state)
-    """
-
-    def __init__(self, style: BandStyle = BandStyle()) -> None:
-        self.style = style
-
-    def annotate(self, scene: np.ndarray, state: CalibrationState) -> np.ndarray:
-        if not isinstance(scene, np.ndarray) or scene.ndim != 3 or scene.shape[0] < 60 or scene.shape[1] < 120:
-            return scene
-        style = self.style
-        h, w = scene.shape[:2]
-        u = h / 360.0
-        margin = max(4, round(10 * u))
-        thin = max(1, round(u))
-        small = 0.5 * u
-        big = 0.72 * u
-        bold = max(1, round(1.5 * u))
-        # Right: the countdown (whole seconds), with a red dot while recording.
-        count = "" if state.finished else str(max(1, math.ceil(state.seconds_left - 1e-6)))
-        count_scale = 1.5 * u
-        count_thick = max(2, round(3 * u))
-        (cw, ch), _ = cv2.getTextSize("00", _FONT, count_scale, count_thick)
-        text_right = w - margin - (cw + 3 * margin if count else 0)
-        max_w = max(40, text_right - margin)
-        # Left: step and title, the prompt (one or two lines), then a note in colour.
-        if state.finished:
-            head = state.title
-        else:
-            attempt = f"  (try {state.attempt})" if state.attempt > 1 else ""
-            head = f"Step {state.phase_number} of {state.n_phases}: {state.title}{attempt}"
-        prompt_lines = _fit_lines(_ascii(state.prompt), _FONT, big, bold, max_w, max_lines=2)
-        note, note_bgr = "", style.muted_bgr
-        if state.status == "record" and not state.face_found:
-            note, note_bgr = "We can't see your face: move into the frame", style.bad_bgr
-        elif state.feedback and (state.finished or state.feedback_ok is False or state.status == "prepare"):
-            ok = bool(state.feedback_ok)
-            note, note_bgr = state.feedback, (style.ok_bgr if ok else (style.bad_bgr if state.finished else style.warn_bgr))
-        note_lines = _fit_lines(_ascii(note), _SMALL_FONT, small, thin, max_w, max_lines=2) if note else []
-        small_h = cv2.getTextSize("Ag", _SMALL_FONT, small, thin)[0][1]
-        big_h = cv2.getTextSize("Ag", _FONT, big, bold)[0][1]
-        gap = max(3, round(6 * u))
-        rows = [(_ascii(head), _SMALL_FONT, small, style.muted_bgr, small_h)]
-        rows += [(line, _FONT, big, style.text_bgr, big_h) for line in prompt_lines]
-        rows += [(line, _SMALL_FONT, small, note_bgr, small_h) for line in note_lines]
-        bar_h = max(3, round(5 * u))
-        band_h = min(h, margin + sum(r[4] + gap for r in rows) + margin + bar_h)
-        band_h = max(band_h, min(h, ch + 2 * margin + bar_h))
-        roi = scene[0:band_h, 0:w]
-        roi[...] = cv2.convertScaleAbs(roi, alpha=1.0 - style.darken).reshape(roi.shape)
-        y = margin
-        for text, font, scale, colour, line_h in rows:
-            y += line_h
-            thickness = thin if font is _SMALL_FONT else bold
-            cv2.putText(scene, text, (margin, y), font, scale, colour, thickness, _AA)
-            y += gap
-        if count:
-            colour = style.record_bgr if state.recording else style.text_bgr
-            x = w - margin - cw
-            cy = margin + (band_h - bar_h - 2 * margin + ch) // 2
-            cv2.putText(scene, count, (x, cy), _FONT, count_scale, colour, count_thick, _AA)
-            if state.recording:
-                r = max(3, round(6 * u))
-                cv2.circle(scene, (x - 2 * r, cy - ch // 2), r, style.record_bgr, -1, _AA)
-        # Bottom edge of the band: progress through the whole calibration.
-        done = min(1.0, max(0.0, float(state.progress)))
-        y0 = band_h - bar_h
-        cv2.rectangle(scene, (0, y0), (w - 1, band_h - 1), (80, 80, 80), -1)
-        bar_bgr = style.bad_bgr if state.status == "failed" else style.ok_bgr
-        if done > 0:
-            cv2.rectangle(scene, (0, y0), (max(1, round(done * w)) - 1, band_h - 1), bar_bgr, -1)
-        return scene
-
-
-def _fit_lines(text: str, font: int, scale: float, thickness: int, max_w: int, *, max_lines: int) -> list[str]:
-    """``text`` word-wrapped to ``max_w`` pixels, at most ``max_lines`` lines (the last one
-    ends in "..." when the text does not fit)."""
-    if not text:
-        return []
-
-    def width(s: str) -> int:
-        return cv2.getTextSize(s, font, scale, thickness)[0][0]
-
-    lines = wrap_words(text, lambda s: width(s) <= max_w)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] += " ..."
-    out = []
-    for line in lines:
-        while len(line) > 4 and width(line) > max_w:
-            line = line[:-5].rstrip() + " ..."
-        out.append(line)
-    return out
 
 
 # -- the live callback -------------------------------------------------------------------
