@@ -439,7 +439,7 @@ def test_snapshot_mode_sends_calibration_to_the_camera_or_a_clip() -> None:
     ],
 )
 def test_ice_servers_from_env(value: str, servers: list, warns: bool) -> None:
-    from posecoach.ui.engine import ICE_ENV, ice_servers_from_env
+    from posecoach.live import ICE_ENV, ice_servers_from_env
 
     got, warning = ice_servers_from_env({ICE_ENV: value})
     assert got == servers
@@ -451,7 +451,7 @@ def test_ice_servers_from_env(value: str, servers: list, warns: bool) -> None:
 def test_streamlit_webrtc_worker_errors_reach_our_log() -> None:
     import logging
 
-    from posecoach.ui.engine import install_log_forwarding
+    from posecoach.live import install_log_forwarding
 
     class Keep(logging.Handler):
         def __init__(self) -> None:
@@ -476,7 +476,7 @@ def test_streamlit_webrtc_worker_errors_reach_our_log() -> None:
 
 
 def test_no_face_seconds() -> None:
-    from posecoach.ui.engine import no_face_seconds
+    from posecoach.live import no_face_seconds
 
     assert no_face_seconds(()) == 0.0
     assert no_face_seconds(((0.0, 50.0), (100.0, 60.0))) == 0.0
@@ -485,7 +485,7 @@ def test_no_face_seconds() -> None:
 
 
 def test_in_memory_file_round_trip() -> None:
-    from posecoach.ui.engine import in_memory_file
+    from posecoach.live import in_memory_file
 
     with in_memory_file(b"hello", ".txt") as path:
         assert Path(path).read_bytes() == b"hello"
@@ -503,7 +503,7 @@ def _capture(score: float = 88.0):  # noqa: ANN202
 
 
 def test_captures_export_as_jpeg_and_zip() -> None:
-    from posecoach.ui.engine import capture_jpeg, captures_zip
+    from posecoach.live import capture_jpeg, captures_zip
 
     caps = (_capture(88.0), _capture(91.4))
     jpeg = capture_jpeg(caps[0])
@@ -522,7 +522,7 @@ def test_live_coach_survives_restarts_and_bad_frames() -> None:
     """Timestamps going back (a restarted stream) and odd frames never break the callback."""
     av = pytest.importorskip("av")
     from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, LiveCoach
+    from posecoach.live import CoachSettings, LiveCoach
 
     library = load_library()
     name = sorted(library)[0]
@@ -554,7 +554,7 @@ def test_live_coach_survives_restarts_and_bad_frames() -> None:
 @needs_media
 def test_run_clip_matches_the_session_loop() -> None:
     from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, run_clip
+    from posecoach.live import CoachSettings, run_clip
 
     library = load_library()
     name = "corporate_headshot" if "corporate_headshot" in library else sorted(library)[0]
@@ -582,7 +582,7 @@ def simulated_camera(
 def test_before_after_medians_ignores_frames_without_a_face() -> None:
     from factories import metrics
 
-    from posecoach.ui.engine import before_after_medians
+    from posecoach.live import before_after_medians
 
     profile = synthetic_profile("ana")
     assert before_after_medians(profile, [None, None]) == {}
@@ -608,7 +608,7 @@ def test_before_after_medians_ignores_frames_without_a_face() -> None:
     ],
 )
 def test_looks_like_photo(head: bytes, name: str, photo: bool) -> None:
-    from posecoach.ui.engine import looks_like_photo
+    from posecoach.live import looks_like_photo
 
     assert looks_like_photo(head, name) is photo
 
@@ -620,7 +620,7 @@ def test_live_coach_feeds_a_calibration_instead_of_coaching(decode_clip) -> None
     does not throw it off."""
     from posecoach.calibration import CalibrationRecorder
     from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, LiveCoach
+    from posecoach.live import CoachSettings, LiveCoach
 
     frames = decode_clip("single_face.mp4")
     library = load_library()
@@ -668,7 +668,7 @@ def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
     from posecoach.calibration import CalibrationError, PhaseRejected
     from posecoach.calibration import Window
     from posecoach.sources import SourceError
-    from posecoach.ui.engine import calibrate_clip
+    from posecoach.live import calibrate_clip
 
     data = CLIP.read_bytes()
     cal = calibrate_clip(data, "single_face.mp4", "ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})

@@ -6,7 +6,7 @@ A profile is a small JSON file of numbers in ``calibration/`` (or
 active profile (sidebar) applies to the live camera, the clip and the snapshot alike.
 
 Live: the page hands a :class:`~posecoach.calibration.CalibrationRecorder` to the browser
-session's :class:`~posecoach.ui.engine.LiveCoach`; the video callback feeds it and draws its
+session's :class:`~posecoach.live.LiveCoach`; the video callback feeds it and draws its
 prompt on the picture, and a fragment here polls its immutable state for the prompt,
 countdown and feedback. Nothing in this module runs on the video thread.
 """
@@ -37,7 +37,7 @@ from posecoach.detector import ModelError
 from posecoach.results import FrameResult
 from posecoach.sources import SourceError
 from posecoach.ui import panels
-from posecoach.ui.engine import PHASE_TITLES, ClipRun, LiveCoach, before_after_medians, calibrate_clip
+from posecoach.live import PHASE_TITLES, ClipRun, LiveCoach, before_after_medians, calibrate_clip
 
 #: Session-state key of the profile picker.
 PROFILE_KEY = "pc-profile"

@@ -1,7 +1,7 @@
 """Streamlit panels: each draws one part of the page and returns plain values.
 
 No measuring, scoring or cue logic lives here: the panels show what
-:class:`~posecoach.session.CoachSession` and :class:`~posecoach.ui.engine.LiveCoach` hand out.
+:class:`~posecoach.session.CoachSession` and :class:`~posecoach.live.LiveCoach` hand out.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from posecoach.overlay import Detail
 from posecoach.results import TargetScore
 from posecoach.session import Capture, SessionSnapshot
 from posecoach.targets import Target
-from posecoach.ui.engine import (
+from posecoach.live import (
     CoachSettings,
     LiveStats,
     capture_jpeg,

@@ -17,7 +17,7 @@ from posecoach.detector import FaceTracker, ModelError, TrackerMode
 from posecoach.sources import SourceError
 from posecoach.targets import Target
 from posecoach.ui import calibrate, panels
-from posecoach.ui.engine import CoachSettings, close_at_exit, decode_photo, looks_like_photo, run_clip, run_photo
+from posecoach.live import CoachSettings, close_at_exit, decode_photo, looks_like_photo, run_clip, run_photo
 from posecoach.ui.panels import model_error
 
 VIDEO_TYPES = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
