@@ -66,13 +66,25 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """
     path = Path(path)
     _check_file(path)
-    data = np.fromfile(path, dtype=np.uint8)
+    return decode_image(np.fromfile(path, dtype=np.uint8), str(path))
+
+
+def decode_image(data: bytes | np.ndarray, name: str) -> np.ndarray:
+    """A photo file's bytes (an upload, a browser snapshot) decoded as :func:`read_image` does;
+    ``name`` names the photo in errors.
+
+    Raises:
+        SourceError: empty, or not an image.
+    """
+    buf = data if isinstance(data, np.ndarray) else np.frombuffer(data, np.uint8)
+    if buf.size == 0:
+        raise SourceError(f"{name}: empty file (0 bytes)")
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     except cv2.error:
         image = None
     if image is None or image.size == 0:
-        raise SourceError(f"{path}: not an image posecoach can read (corrupt, truncated or unsupported format)")
+        raise SourceError(f"{name}: not an image posecoach can read (corrupt, truncated or unsupported format)")
     h, w = image.shape[:2]
     if h * w > MAX_IMAGE_PIXELS:
         # Keep what flows downstream bounded; the tracker downscales further for inference.
