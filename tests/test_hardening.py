@@ -16,10 +16,11 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from posecoach.cli import main, run_live
+from posecoach.cli import main
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.metrics import compute_metrics
 from posecoach.pipeline import Pipeline, PipelineOptions
+from posecoach.runs import run_live
 from posecoach.session import CoachSession
 from posecoach.sources import Frame, read_image
 from posecoach.targets import find_target

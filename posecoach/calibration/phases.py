@@ -36,9 +36,11 @@ from posecoach.calibration.profile import (
     profile_from_dict,
     validate_name,
 )
+from posecoach.metrics import compute_metrics, is_plausible_face
 from posecoach.results import NUMERIC_METRICS, Metrics
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from posecoach.detector import FaceTracker
     from posecoach.sources import Frame
 
 #: The phases, in the order they are recorded ("closed" is optional).
@@ -372,6 +374,20 @@ def profile_from_stats(
 # -- phases from time windows of a video ---------------------------------------------------
 #: Frame -> (raw metrics or None without a usable face, mean luma 0..255).
 Observer = Callable[["Frame"], tuple[Metrics | None, float]]
+
+
+class TrackerObserver:
+    """Observe calibration frames with a :class:`~posecoach.detector.FaceTracker` (owned by
+    the caller): ``(raw metrics or None, mean luma)``. A face that
+    :func:`~posecoach.metrics.is_plausible_face` rejects counts as no face."""
+
+    def __init__(self, tracker: FaceTracker) -> None:
+        self.tracker = tracker
+
+    def __call__(self, frame: Frame) -> tuple[Metrics | None, float]:
+        face = self.tracker.process(frame.image, frame.t_ms)
+        metrics = compute_metrics(face) if face.has_face and is_plausible_face(face) else None
+        return metrics, frame_luma(frame.image)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from posecoach.calibration import (
+    PHASE_TITLES,
     CalibrationError,
     CalibrationProfile,
     CalibrationRecorder,
@@ -37,7 +38,9 @@ from posecoach.detector import ModelError
 from posecoach.results import FrameResult
 from posecoach.sources import SourceError
 from posecoach.ui import panels
-from posecoach.live import PHASE_TITLES, ClipRun, LiveCoach, before_after_medians, calibrate_clip
+from posecoach.live import LiveCoach
+from posecoach.report import before_after_medians
+from posecoach.runs import ClipRun, calibrate_clip
 
 #: Session-state key of the profile picker.
 PROFILE_KEY = "pc-profile"

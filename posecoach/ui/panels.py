@@ -20,15 +20,9 @@ from posecoach.overlay import Detail
 from posecoach.results import TargetScore
 from posecoach.session import Capture, SessionSnapshot
 from posecoach.targets import Target
-from posecoach.live import (
-    CoachSettings,
-    LiveStats,
-    capture_jpeg,
-    capture_name,
-    capture_record,
-    captures_zip,
-    no_face_seconds,
-)
+from posecoach.live import LiveStats
+from posecoach.report import capture_jpeg, capture_name, capture_record, captures_zip, no_face_seconds
+from posecoach.runs import CoachSettings
 
 SOURCE_LIVE = "Live camera"
 SOURCE_VIDEO = "Practise on a video"
