@@ -186,7 +186,8 @@ def live_coach(target: Target) -> Any | None:
     """The live page's video callback object, or None where the UI is not installed."""
     try:
         import av  # noqa: F401
-        from posecoach.live import CoachSettings, LiveCoach
+        from posecoach.live import LiveCoach
+        from posecoach.runs import CoachSettings
 
         with native_stderr_silenced(True):
             return LiveCoach(target, CoachSettings(target=target.name))

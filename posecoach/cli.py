@@ -17,11 +17,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from posecoach.native import native_stderr_silenced
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; the commands import lazily (a quick --help)
+    from posecoach.calibration import CalibrationState
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -75,7 +78,7 @@ class TerminalPrompter:
         self._second = -1
         self._face_warned = False
 
-    def __call__(self, state) -> None:  # noqa: ANN001 - CalibrationState, imported lazily
+    def __call__(self, state: CalibrationState) -> None:
         if state.feedback and state.feedback != self._feedback:
             self._feedback = state.feedback
             # A bell too: after the eyes-closed phase the person cannot see the screen.
@@ -263,12 +266,12 @@ def cmd_live(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_calibration(calibration, path, windows=None) -> None:  # noqa: ANN001
+def _print_calibration(profile, stats, path, windows=None) -> None:  # noqa: ANN001
     from posecoach.report import calibration_lines
 
-    for line in calibration_lines(calibration, windows):
+    for line in calibration_lines(profile, stats, windows):
         print(line)
-    name = calibration.profile.name
+    name = profile.name
     print(f"profile: {path}")
     print(f"use it:  posecoach analyze VIDEO --profile {name}  (or live --profile {name})")
 
@@ -312,13 +315,13 @@ def _calibrate_video(args: argparse.Namespace) -> int:
             f"(the video ends at {e.end_s:.2f} s)"
         ) from None
     path = save_profile(cal.profile)
-    _print_calibration(cal, path, cal.windows)
+    _print_calibration(cal.profile, cal.stats, path, cal.windows)
     return EXIT_OK
 
 
 def _calibrate_camera(args: argparse.Namespace) -> int:
     from posecoach import sources
-    from posecoach.calibration import Calibration, CalibrationRecorder, save_profile
+    from posecoach.calibration import CalibrationRecorder, save_profile
     from posecoach.runs import calibrate_live
 
     recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
@@ -336,7 +339,7 @@ def _calibrate_camera(args: argparse.Namespace) -> int:
     if state.profile is None:
         raise UsageError(f"camera {args.camera}: stopped delivering frames before the calibration finished")
     path = save_profile(state.profile)
-    _print_calibration(Calibration(state.profile, recorder.stats), path)
+    _print_calibration(state.profile, recorder.stats, path)
     return EXIT_OK
 
 

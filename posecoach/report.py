@@ -15,14 +15,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
-from posecoach.calibration import Calibration, CalibrationProfile, PhaseStats, Window
+from posecoach.calibration import CalibrationProfile, PhaseStats, Window
 from posecoach.results import TARGET_METRICS, FrameResult, Metrics
 from posecoach.session import Capture
 
@@ -98,11 +98,12 @@ def phase_line(stats: PhaseStats, window: Window | None = None) -> str:
     return f"{head}; eyes {m['eye_open_left']:.2f}/{m['eye_open_right']:.2f}"
 
 
-def calibration_lines(calibration: Calibration, windows: dict[str, Window] | None = None) -> list[str]:
+def calibration_lines(
+    profile: CalibrationProfile, stats: Iterable[PhaseStats], windows: Mapping[str, Window] | None = None
+) -> list[str]:
     """What a calibration measured, phase by phase (with each phase's time window in a video
     when given), and what it learned."""
-    lines = [phase_line(st, windows[st.phase] if windows else None) for st in calibration.stats]
-    profile = calibration.profile
+    lines = [phase_line(st, windows[st.phase] if windows else None) for st in stats]
     if not profile.closed_measured:
         lines.append("closed:  skipped; closed eyes default to a fraction of open")
     return lines + [f"  {line}" for line in profile.summary_lines()]

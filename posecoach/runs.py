@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 #: What the frame loop calls after each frame: ``on_frame(frame, result_or_None)``; False stops.
 OnFrame = Callable[[Frame, FrameResult | None], "bool | None"]
+_END = object()
 
 
 # -- settings and the tracker ------------------------------------------------------------------
@@ -159,8 +160,8 @@ def coach_frames(
     it = iter(frames)
     while True:
         t0 = time.perf_counter()
-        frame = next(it, StopIteration)
-        if frame is StopIteration:
+        frame = next(it, _END)
+        if frame is _END:
             return n
         if frame is None:
             session.frame_missing("camera lost")
@@ -219,7 +220,9 @@ def run_source(
     return SourceRun(session, summary, n, elapsed)
 
 
-def shown(annotator: Annotator, image: np.ndarray, result: FrameResult, settings: CoachSettings, target: Target) -> np.ndarray:
+def shown(
+    annotator: Annotator, image: np.ndarray, result: FrameResult, settings: CoachSettings, target: Target
+) -> np.ndarray:
     """The picture as the person sees it: mirrored if chosen, with the coaching drawn on it."""
     view = cv2.flip(image, 1) if settings.mirror else image.copy()
     return annotator.annotate(view, result, mirrored=settings.mirror, target=target)

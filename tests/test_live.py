@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from factories import ReplayTracker, easy_target, replay, simulated_camera
 from posecoach.results import FaceFrame
+
+from factories import ReplayTracker, easy_target, replay, simulated_camera
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT.parent / "shared" / "media"

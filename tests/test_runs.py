@@ -8,8 +8,9 @@ import cv2
 import pytest
 from skimage import data as skdata
 
-from factories import ReplayTracker, easy_target, replay
 from posecoach.results import FaceFrame
+
+from factories import ReplayTracker, easy_target, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT.parent / "shared" / "media"

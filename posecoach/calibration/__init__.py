@@ -78,10 +78,10 @@ from posecoach.calibration.store import (
 
 __all__ = [
     "BEFORE_AFTER_METRICS", "CALIBRATION_DIR_ENV", "DEFAULT_LIMITS", "DEFAULT_PLAN", "PHASES", "PHASE_TITLES",
-    "PROFILE_FIELDS", "PROFILE_VERSION", "Calibration", "CalibrationError", "CalibrationLimits",
-    "CalibrationProfile", "CalibrationRecorder", "CalibrationState", "EmptyWindow", "Observer", "PhasePlan",
-    "PhaseRejected", "PhaseSamples", "PhaseStats", "TrackerObserver", "Window", "build_calibration", "build_profile", "check_closed",
-    "check_neutral", "check_phase", "check_smile", "collect_windows", "frame_luma", "list_profiles",
-    "load_profile", "load_profile_or_warn", "profile_dir", "profile_from_dict", "profile_from_stats",
-    "profile_path", "robust_median", "run_timed", "save_profile", "validate_name",
+    "PROFILE_FIELDS", "PROFILE_VERSION", "Calibration", "CalibrationError", "CalibrationLimits", "CalibrationProfile",
+    "CalibrationRecorder", "CalibrationState", "EmptyWindow", "Observer", "PhasePlan", "PhaseRejected",
+    "PhaseSamples", "PhaseStats", "TrackerObserver", "Window", "build_calibration", "build_profile", "check_closed",
+    "check_neutral", "check_phase", "check_smile", "collect_windows", "frame_luma", "list_profiles", "load_profile",
+    "load_profile_or_warn", "profile_dir", "profile_from_dict", "profile_from_stats", "profile_path", "robust_median",
+    "run_timed", "save_profile", "validate_name",
 ]  # fmt: skip

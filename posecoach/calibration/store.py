@@ -17,7 +17,13 @@ import json
 import os
 from pathlib import Path
 
-from posecoach.calibration.profile import NAME_PATTERN, CalibrationError, CalibrationProfile, profile_from_dict, validate_name
+from posecoach.calibration.profile import (
+    NAME_PATTERN,
+    CalibrationError,
+    CalibrationProfile,
+    profile_from_dict,
+    validate_name,
+)
 
 #: Environment variable that overrides the profile folder.
 CALIBRATION_DIR_ENV = "POSECOACH_CALIBRATION_DIR"
