@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,7 @@ from posecoach.calibration import CalibrationRecorder, frame_luma
 from posecoach.detector import FaceTracker
 from posecoach.overlay import Annotator, CalibrationBand
 from posecoach.results import FrameResult
-from posecoach.runs import CoachSettings, close_at_exit, open_tracker
+from posecoach.runs import CoachSettings, open_tracker, tie_tracker
 from posecoach.session import CoachSession
 from posecoach.targets import Target
 
@@ -89,10 +88,9 @@ class LiveCoach:
     """
 
     def __init__(self, target: Target, settings: CoachSettings, *, tracker: FaceTracker | None = None) -> None:
-        self.tracker = close_at_exit(tracker if tracker is not None else open_tracker())
+        self.tracker = tracker if tracker is not None else open_tracker()
         # Close the landmarker when the browser session goes away.
-        self._finalizer = weakref.finalize(self, self.tracker.close)
-        self._finalizer.atexit = False  # too late by then: close_at_exit does it
+        self._finalizer = tie_tracker(self, self.tracker)
         session = CoachSession(settings.pipeline(target, self.tracker))
         self._view = _View(session, Annotator(detail=settings.detail), target, settings.mirror, settings)
         self._calibration: CalibrationRecorder | None = None
@@ -136,7 +134,8 @@ class LiveCoach:
         self._view = _View(session, annotator, target, settings.mirror, settings)
 
     def close(self) -> None:
-        self._finalizer()
+        if self._finalizer.detach() is not None:
+            self.tracker.close()
 
     # -- calibration (page thread) -------------------------------------------------------
     def start_calibration(self, recorder: CalibrationRecorder) -> CalibrationRecorder:

@@ -5,7 +5,7 @@ display what they return.
 * :class:`CoachSettings`: what a person chose (target, strictness, hold, mirror, overlay,
   calibration), and the pipeline options for a still photo or a stream;
 * :func:`open_tracker`: the one place a :class:`~posecoach.detector.FaceTracker` is built
-  (:func:`close_at_exit` keeps the server's from failing at exit);
+  (:func:`tie_tracker` closes the server's safely when their owner goes or the server exits);
 * :func:`coach_frames`: the one frame loop, used by :func:`run_source` (a photo or video
   file), :func:`run_clip` (an upload), :func:`run_live` and :func:`coach_live` (a camera);
 * :func:`run_photo` / :class:`PhotoCoach`: one photo;
@@ -17,6 +17,7 @@ The live page's video callback is :class:`posecoach.live.LiveCoach`, built on th
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import weakref
@@ -105,14 +106,44 @@ def open_tracker(model: str | None = None, *, still: bool = False, verbose: bool
 _open_trackers: weakref.WeakSet[FaceTracker] = weakref.WeakSet()
 _exit_hook_lock = threading.Lock()
 _exit_hook_installed = False
+#: Trackers whose owners were garbage-collected, waiting for the closer thread.
+_to_close: queue.SimpleQueue[FaceTracker] = queue.SimpleQueue()
+_close_lock = threading.Lock()
+
+
+def _close(tracker: FaceTracker) -> None:
+    with _close_lock:  # the closer thread and the exit hook may reach the same tracker
+        try:
+            tracker.close()
+        except Exception:  # noqa: BLE001 - a tracker nobody uses any more; nothing to tell anyone
+            pass
 
 
 def _close_open_trackers() -> None:
     for tracker in list(_open_trackers):
-        try:
-            tracker.close()
-        except Exception:  # noqa: BLE001 - shutting down; nothing to tell anyone
-            pass
+        _close(tracker)
+
+
+def _closer() -> None:
+    while True:
+        _close(_to_close.get())
+
+
+def tie_tracker(owner: object, tracker: FaceTracker) -> weakref.finalize:
+    """Close ``tracker`` when ``owner`` is garbage-collected, and at server exit
+    (:func:`close_at_exit`). Returns the finalizer: ``detach()`` it, then close the tracker,
+    to close it at once.
+
+    Not in the finalizer itself: the garbage collector runs finalizers inside whatever code
+    was allocating, for instance a ``ThreadPoolExecutor.submit`` (Streamlit's) holding
+    ``concurrent.futures``' process-wide lock, and MediaPipe's close submits to a thread pool
+    too: it would wait for that lock forever (seen as a hung test run). The finalizer only
+    queues the tracker (``SimpleQueue.put`` is safe there); a daemon thread closes it.
+    """
+    close_at_exit(tracker)
+    finalizer = weakref.finalize(owner, _to_close.put, tracker)
+    finalizer.atexit = False  # too late by then: close_at_exit does it
+    return finalizer
 
 
 def close_at_exit(tracker: FaceTracker) -> FaceTracker:
@@ -135,6 +166,7 @@ def close_at_exit(tracker: FaceTracker) -> FaceTracker:
                 import atexit
 
                 atexit.register(_close_open_trackers)
+            threading.Thread(target=_closer, name="posecoach-closer", daemon=True).start()
             _exit_hook_installed = True
         _open_trackers.add(tracker)
     return tracker
@@ -353,9 +385,8 @@ class PhotoCoach:
     """
 
     def __init__(self, model: str | None = None) -> None:
-        self.tracker = close_at_exit(open_tracker(model, still=True))
-        self._finalizer = weakref.finalize(self, self.tracker.close)
-        self._finalizer.atexit = False  # too late by then: close_at_exit does it
+        self.tracker = open_tracker(model, still=True)
+        self._finalizer = tie_tracker(self, self.tracker)
 
     def run(self, data: bytes, name: str, target: Target, settings: CoachSettings) -> PhotoRun:
         """Coach a photo file's bytes, decoded like any photo posecoach reads
@@ -367,7 +398,8 @@ class PhotoCoach:
         return run_photo(decode_image(data, name), self.tracker, target, settings)
 
     def close(self) -> None:
-        self._finalizer()
+        if self._finalizer.detach() is not None:
+            self.tracker.close()
 
 
 # -- a camera ----------------------------------------------------------------------------------

@@ -125,3 +125,42 @@ def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
         calibrate_clip(data, "single_face.mp4", "../ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})
     with pytest.raises(SourceError, match=r"^photo\.jpg: is a photo, not a video"):
         calibrate_clip(PHOTO.read_bytes(), "photo.jpg", "ana", {"neutral": Window(0, 1), "smile": Window(1, 2)})
+
+
+def test_a_dropped_coach_closes_its_landmarker_without_deadlocking_the_collector() -> None:
+    """A page's coach dropped with its browser session sits in a reference cycle, so the
+    garbage collector frees it, whenever it runs: possibly while a thread pool holds
+    ``concurrent.futures``' process-wide lock (Streamlit submits work all the time). MediaPipe's
+    close needs that lock, so the landmarker must be closed on posecoach's closer thread, never
+    inside the collector (a hung test run before the fix)."""
+    import gc
+    import threading
+    from concurrent.futures import thread as futures_thread
+
+    from posecoach.runs import PhotoCoach, open_tracker
+
+    open_tracker().close()  # MediaPipe's first load keeps its caller's frames alive: not the coach's
+    coach = PhotoCoach()
+    tracker = coach.tracker
+    coach.itself = coach  # type: ignore[attr-defined] - a cycle: only the collector frees it
+    collected = threading.Event()
+
+    def collect_inside_a_submit() -> None:
+        with futures_thread._global_shutdown_lock:  # as ThreadPoolExecutor.submit holds it
+            gc.collect()
+        collected.set()
+
+    gc.disable()  # the collection happens in the worker, inside the lock
+    try:
+        del coach
+        threading.Thread(target=collect_inside_a_submit, daemon=True).start()
+        assert collected.wait(30), "the collector hung closing a landmarker"
+    finally:
+        gc.enable()
+    closed = threading.Event()
+    for _ in range(600):
+        if tracker._closed:  # closed soon after, off the collector
+            closed.set()
+            break
+        closed.wait(0.05)
+    assert closed.is_set()
