@@ -29,10 +29,11 @@ import cv2
 import numpy as np
 
 from posecoach.calibration import CalibrationRecorder, frame_luma
+from posecoach.closing import tie_tracker
 from posecoach.detector import FaceTracker
 from posecoach.overlay import Annotator, CalibrationBand
 from posecoach.results import FrameResult
-from posecoach.runs import CoachSettings, open_tracker, tie_tracker
+from posecoach.runs import CoachSettings, open_tracker
 from posecoach.session import CoachSession
 from posecoach.targets import Target
 

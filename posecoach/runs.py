@@ -5,7 +5,7 @@ display what they return.
 * :class:`CoachSettings`: what a person chose (target, strictness, hold, mirror, overlay,
   calibration), and the pipeline options for a still photo or a stream;
 * :func:`open_tracker`: the one place a :class:`~posecoach.detector.FaceTracker` is built
-  (:func:`tie_tracker` closes the server's safely when their owner goes or the server exits);
+  (:mod:`posecoach.closing` closes the server's safely when their owner goes or the server exits);
 * :func:`coach_frames`: the one frame loop, used by :func:`run_source` (a photo or video
   file), :func:`run_clip` (an upload), :func:`run_live` and :func:`coach_live` (a camera);
 * :func:`run_photo` / :class:`PhotoCoach`: one photo;
@@ -17,10 +17,7 @@ The live page's video callback is :class:`posecoach.live.LiveCoach`, built on th
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,6 +39,7 @@ from posecoach.calibration import (
     run_timed,
     validate_name,
 )
+from posecoach.closing import tie_tracker
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.overlay import Annotator, Detail
 from posecoach.pipeline import Pipeline, PipelineOptions
@@ -101,75 +99,6 @@ def open_tracker(model: str | None = None, *, still: bool = False, verbose: bool
         ModelError: the model is missing or broken (one line naming the file).
     """
     return FaceTracker(model, TrackerMode.IMAGE if still else TrackerMode.VIDEO, verbose=verbose)
-
-
-_open_trackers: weakref.WeakSet[FaceTracker] = weakref.WeakSet()
-_exit_hook_lock = threading.Lock()
-_exit_hook_installed = False
-#: Trackers whose owners were garbage-collected, waiting for the closer thread.
-_to_close: queue.SimpleQueue[FaceTracker] = queue.SimpleQueue()
-_close_lock = threading.Lock()
-
-
-def _close(tracker: FaceTracker) -> None:
-    with _close_lock:  # the closer thread and the exit hook may reach the same tracker
-        try:
-            tracker.close()
-        except Exception:  # noqa: BLE001 - a tracker nobody uses any more; nothing to tell anyone
-            pass
-
-
-def _close_open_trackers() -> None:
-    for tracker in list(_open_trackers):
-        _close(tracker)
-
-
-def _closer() -> None:
-    while True:
-        _close(_to_close.get())
-
-
-def tie_tracker(owner: object, tracker: FaceTracker) -> weakref.finalize:
-    """Close ``tracker`` when ``owner`` is garbage-collected, and at server exit
-    (:func:`close_at_exit`). Returns the finalizer: ``detach()`` it, then close the tracker,
-    to close it at once.
-
-    Not in the finalizer itself: the garbage collector runs finalizers inside whatever code
-    was allocating, for instance a ``ThreadPoolExecutor.submit`` (Streamlit's) holding
-    ``concurrent.futures``' process-wide lock, and MediaPipe's close submits to a thread pool
-    too: it would wait for that lock forever (seen as a hung test run). The finalizer only
-    queues the tracker (``SimpleQueue.put`` is safe there); a daemon thread closes it.
-    """
-    close_at_exit(tracker)
-    finalizer = weakref.finalize(owner, _to_close.put, tracker)
-    finalizer.atexit = False  # too late by then: close_at_exit does it
-    return finalizer
-
-
-def close_at_exit(tracker: FaceTracker) -> FaceTracker:
-    """Make sure ``tracker`` is closed when the server exits, and return it.
-
-    Landmarkers held by browser sessions live until the server stops. MediaPipe closes
-    through a thread pool that Python shuts down *before* ``atexit`` handlers and
-    ``weakref.finalize`` run, so closing there fails with a traceback, and one left to the
-    garbage collector prints another. Python's thread-shutdown hooks run first, in reverse
-    order of registration, so a hook registered here (after concurrent.futures registered
-    its own at import) closes them while the pool still works. streamlit-webrtc uses the
-    same private hook for its worker threads.
-    """
-    global _exit_hook_installed
-    with _exit_hook_lock:
-        if not _exit_hook_installed:
-            try:
-                threading._register_atexit(_close_open_trackers)  # type: ignore[attr-defined]
-            except (AttributeError, RuntimeError):
-                import atexit
-
-                atexit.register(_close_open_trackers)
-            threading.Thread(target=_closer, name="posecoach-closer", daemon=True).start()
-            _exit_hook_installed = True
-        _open_trackers.add(tracker)
-    return tracker
 
 
 # -- the frame loop ----------------------------------------------------------------------------
