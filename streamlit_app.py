@@ -31,7 +31,7 @@ import dataclasses
 import streamlit as st
 
 from posecoach.targets import TargetError, load_library
-from posecoach.ui import calibrate, live, panels, practice
+from posecoach.ui import calibrate, camera, panels, practice
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -51,9 +51,9 @@ target = library[settings.target]
 calibrate.status(choice)
 
 if source == panels.SOURCE_LIVE:
-    live.live_page(target, settings)
+    camera.live_page(target, settings)
 else:
-    live.mark_camera_hidden()
+    camera.mark_camera_hidden()
     if source == panels.SOURCE_VIDEO:
         practice.video_page(target, settings)
     else:

@@ -11,7 +11,7 @@ What it measures (see benchmarks/README.md):
 2. the full posecoach loop (``Pipeline.process``) without and with the overlay (mirror flip
    + ``Annotator.annotate``, as the live page draws it);
 3. both at 360p, 720p, 1080p and 2160p input (the clip upscaled), with per-stage timings;
-4. the live page's ``video_frame_callback`` (``posecoach.ui.engine.LiveCoach``) on
+4. the live page's ``video_frame_callback`` (``posecoach.live.LiveCoach``) on
    yuv420p ``av.VideoFrame`` s, its cost per frame and how many frames it drops when a
    30 fps camera feeds it the way streamlit-webrtc does (newest frame wins);
 5. memory over a long session (``--long`` frames through a ``CoachSession`` plus the
@@ -187,7 +187,8 @@ def live_coach(target: Target) -> Any | None:
     """The live page's video callback object, or None where the UI is not installed."""
     try:
         import av  # noqa: F401
-        from posecoach.ui.engine import CoachSettings, LiveCoach
+        from posecoach.live import LiveCoach
+        from posecoach.runs import CoachSettings
 
         with native_stderr_silenced(True):
             return LiveCoach(target, CoachSettings(target=target.name))

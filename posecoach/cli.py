@@ -1,5 +1,8 @@
 """``posecoach``: analyze a photo or clip, list targets, coach live in a window, calibrate.
 
+This module parses arguments, calls the flows in :mod:`posecoach.runs` and prints what they
+return.
+
 Exit status: 0 success, 2 bad input (one line on stderr naming the file and the reason),
 130 interrupted. MediaPipe's and FFmpeg's native log lines are kept off the terminal
 unless ``--verbose``.
@@ -9,16 +12,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from posecoach.native import native_stderr_silenced
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; the commands import lazily (a quick --help)
+    from posecoach.calibration import CalibrationState
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -29,7 +35,7 @@ class UsageError(Exception):
     """Bad input the user can fix; the message is printed as one line."""
 
 
-# -- progress and summary --------------------------------------------------------------
+# -- progress and prompts --------------------------------------------------------------
 class Progress:
     """A one-line progress bar on stderr (only when stderr is a terminal)."""
 
@@ -57,67 +63,72 @@ class Progress:
         self.stream.flush()
 
 
-@dataclass
-class Summary:
-    """Running totals for the end-of-run summary."""
+class TerminalPrompter:
+    """Prints a live calibration's prompts, countdown and feedback as plain lines.
 
-    frames: int = 0
-    with_face: int = 0
-    score_sum: float = 0.0
-    best_score: float | None = None
-    best_frame: int = -1
-    best_t_ms: float = 0.0
-    holds: int = 0
-    multi_face_frames: int = 0
-    hold_times: list[float] = field(default_factory=list)
+    Call it with every :class:`CalibrationState`; it prints only what changed (a new prompt,
+    each whole second of the countdown, a phase's feedback, "we can't see your face").
+    """
 
-    def add(self, result) -> None:  # noqa: ANN001 - FrameResult, imported lazily
-        self.frames += 1
-        if result.metrics is not None:
-            self.with_face += 1
-            if result.n_faces > 1:
-                self.multi_face_frames += 1
-        if result.score is not None:
-            s = result.score.score
-            self.score_sum += s
-            if self.best_score is None or s > self.best_score:
-                self.best_score, self.best_frame, self.best_t_ms = s, result.frame, result.t_ms
-        if result.hold.just_completed:
-            self.holds += 1
-            self.hold_times.append(result.t_ms)
+    def __init__(self, write: Callable[[str], None], *, bell: bool = True) -> None:
+        self.write = write
+        self.bell = bell
+        self._key: tuple | None = None
+        self._feedback = ""
+        self._second = -1
+        self._face_warned = False
 
-    def lines(self, target_title: str, is_image: bool) -> list[str]:
-        pct = 100.0 * self.with_face / self.frames if self.frames else 0.0
-        out = [f"target: {target_title}", f"frames: {self.frames}, with a face: {self.with_face} ({pct:.0f}%)"]
-        if self.with_face:
-            mean = self.score_sum / self.with_face
-            if is_image:
-                out.append(f"score: {self.best_score:.0f}/100")
+    def __call__(self, state: CalibrationState) -> None:
+        if state.feedback and state.feedback != self._feedback:
+            self._feedback = state.feedback
+            # A bell too: after the eyes-closed phase the person cannot see the screen.
+            bell = "\a" if self.bell else ""
+            self.write(bell + ("  ok: " if state.feedback_ok else "  ") + state.feedback)
+        if state.finished:
+            return
+        key = (state.status, state.phase, state.attempt)
+        if key != self._key:
+            self._key = key
+            self._second = -1
+            if state.status == "prepare":
+                self.write(f"[{state.phase_number}/{state.n_phases}] {state.title}: {state.prompt}")
             else:
-                out.append(
-                    f"score: mean {mean:.0f}/100, best {self.best_score:.0f}/100 "
-                    f"at {self.best_t_ms / 1000:.2f} s (frame {self.best_frame})"
-                )
-                when = ", ".join(f"{t / 1000:.1f} s" for t in self.hold_times[:10])
-                out.append(f"holds: {self.holds}" + (f" (at {when})" if self.holds else ""))
-            if self.multi_face_frames:
-                out.append(f"several faces in {self.multi_face_frames} frames: the largest was coached")
-        else:
-            out.append("no face found: check the lighting and that the face is in the frame")
-        return out
+                bell = "\a" if self.bell else ""
+                self.write(f"{bell}  recording {state.seconds_left:.0f} s: {state.prompt}")
+        second = math.ceil(state.seconds_left)
+        if state.status == "prepare" and second != self._second and second > 0:
+            self._second = second
+            self.write(f"  {second}...")
+        if state.status == "record" and not state.face_found and not self._face_warned:
+            self._face_warned = True
+            self.write("  we can't see your face: move into the frame")
+        elif state.face_found:
+            self._face_warned = False
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """posecoach's own bad-input errors (a file, a model, a target, a profile, a calibration
+    phase) become a :class:`UsageError`: their message is already the one line to print."""
+    from posecoach.calibration import CalibrationError, PhaseRejected
+    from posecoach.detector import ModelError
+    from posecoach.sources import SourceError
+    from posecoach.targets import TargetError
+
+    try:
+        yield
+    except (CalibrationError, PhaseRejected, ModelError, SourceError, TargetError) as e:
+        raise UsageError(str(e)) from None
 
 
 # -- commands --------------------------------------------------------------------------
 def _load_target(name: str | None):  # noqa: ANN202
-    from posecoach.targets import TargetError, find_target, load_library
+    from posecoach.targets import find_target, load_library
 
-    try:
-        library = load_library()
-        if name is None:
-            name = "corporate_headshot" if "corporate_headshot" in library else sorted(library)[0]
-        return find_target(name, library)
-    except TargetError as e:
-        raise UsageError(str(e)) from None
+    library = load_library()
+    if name is None:
+        name = "corporate_headshot" if "corporate_headshot" in library else sorted(library)[0]
+    return find_target(name, library)
 
 
 def _load_profile(name: str | None):  # noqa: ANN202
@@ -133,20 +144,10 @@ def _load_profile(name: str | None):  # noqa: ANN202
     return profile
 
 
-def _open_tracker(model: str | None, image: bool, verbose: bool):  # noqa: ANN202
-    from posecoach.detector import FaceTracker, ModelError, TrackerMode
-
-    try:
-        return FaceTracker(model, TrackerMode.IMAGE if image else TrackerMode.VIDEO, verbose=verbose)
-    except ModelError as e:
-        raise UsageError(str(e)) from None
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
     from posecoach.export import RowWriter, atomic_open, format_for
-    from posecoach.pipeline import Pipeline, PipelineOptions
-    from posecoach.session import CoachSession
-    from posecoach.sources import SourceError, open_source
+    from posecoach.runs import CoachSettings, run_source
+    from posecoach.sources import open_source
     from posecoach.timing import StageTimer
 
     target = _load_target(args.target)
@@ -159,53 +160,37 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             raise UsageError(str(e)) from None
         if args.out != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
             raise UsageError(f"{args.out}: output folder does not exist")
-    try:
-        source = open_source(args.source)
-    except SourceError as e:
-        raise UsageError(str(e)) from None
+    source = open_source(args.source)
+    settings = CoachSettings(target.name, strictness=args.strictness, hold_s=args.hold, profile=profile)
     timer = StageTimer() if args.timings else None
-    summary = Summary()
     report = sys.stderr if args.out == "-" else sys.stdout
-    started = 0.0
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
-        tracker = stack.enter_context(_open_tracker(args.model, source.is_image, args.verbose))
-        options = PipelineOptions(
-            strictness=args.strictness,
-            hold_s=args.hold,
-            smoothing=not source.is_image,
-            min_face_frames=1 if source.is_image else PipelineOptions.min_face_frames,
-        )
-        session = CoachSession(Pipeline(target, tracker, profile=profile, options=options, timer=timer))
         writer = None
         if fmt is not None:
             stream = sys.stdout if args.out == "-" else stack.enter_context(atomic_open(args.out, "w"))
             writer = RowWriter(stream, fmt)
         progress = Progress(source.n_frames, sys.stderr, enabled=not source.is_image and sys.stderr.isatty())
-        frames = iter(source)
-        started = time.perf_counter()  # after loading the model: fps is about the frames
-        while True:
-            t0 = time.perf_counter()
-            frame = next(frames, None)
-            if frame is None:
-                break
-            if timer:
-                timer.add("decode", time.perf_counter() - t0)
-            result = session.process(frame.image, frame.t_ms)
+        rows = 0
+
+        def on_frame(_frame, result) -> None:  # noqa: ANN001 - sources.Frame, FrameResult
+            nonlocal rows
             if result is None:  # a frame the tracker could not take: reported as no face
-                continue
-            summary.add(result)
+                return
+            rows += 1
             if writer is not None:
                 writer.write(result)
-            progress.update(summary.frames)
-        progress.update(summary.frames, final=True)
-    elapsed = time.perf_counter() - started
+            progress.update(rows)
+
+        run = run_source(source, target, settings, on_frame, model=args.model, verbose=args.verbose, timer=timer)
+        progress.update(rows, final=True)
     if getattr(source, "ended_early", False):
         print(
             f"posecoach: warning: {source.name}: video ended early (decoded {source.decoded} of "
             f"{source.n_frames} frames; the file may be truncated)",
             file=sys.stderr,
         )
+    summary = run.summary
     for line in summary.lines(target.title, source.is_image):
         print(line, file=report)
     if args.out and args.out != "-":
@@ -214,18 +199,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print("timings (ms per frame):        median     p95", file=report)
         for st in timer.stats():
             print(f"  {st.stage:<26} {st.median_ms:8.2f} {st.p95_ms:8.2f}", file=report)
-        fps = summary.frames / elapsed if elapsed > 0 else 0.0
+        fps = summary.frames / run.elapsed_s if run.elapsed_s > 0 else 0.0
         print(f"  end to end: {fps:.1f} frames per second", file=report)
     return EXIT_OK
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
-    from posecoach.targets import TargetError, load_library
+    from posecoach.targets import load_library
 
-    try:
-        library = load_library()
-    except TargetError as e:
-        raise UsageError(str(e)) from None
+    library = load_library()
     width = max(len(n) for n in library)
     for name in sorted(library):
         t = library[name]
@@ -233,58 +215,22 @@ def cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_live(
-    frames: Iterator,  # Iterator[Frame | None]
-    session,  # CoachSession
-    show: Callable[[np.ndarray], bool],
-    *,
-    mirror: bool = True,
-    annotate: Callable | None = None,
-    max_frames: int | None = None,
-) -> int:
-    """The live loop, independent of where frames come from and where they are shown.
-
-    ``show(image)`` displays one frame and returns False when the user wants to quit.
-    A None frame (camera hiccup) keeps the session's state and carries on. Returns the
-    number of frames processed.
-    """
-    import cv2
-
-    n = 0
-    for frame in frames:
-        if frame is None:
-            session.frame_missing("camera lost")
-            continue
-        result = session.process(frame.image, frame.t_ms)
-        view = cv2.flip(frame.image, 1) if mirror else frame.image.copy()
-        if annotate is not None and result is not None:
-            view = annotate(view, result)
-        n += 1
-        if not show(view) or (max_frames is not None and n >= max_frames):
-            break
-    return n
-
-
 def cmd_live(args: argparse.Namespace) -> int:
+    from posecoach import sources
     from posecoach.overlay import Annotator
-    from posecoach.pipeline import Pipeline
-    from posecoach.session import CoachSession
-    from posecoach.sources import CameraSource, SourceError, VideoFileSource
+    from posecoach.runs import CoachSettings, coach_live
 
     target = _load_target(args.target)
     profile = _load_profile(args.profile)
-    try:
-        source = VideoFileSource(args.video) if args.video else CameraSource(args.camera)
-    except SourceError as e:
-        raise UsageError(str(e)) from None
+    source = sources.VideoFileSource(args.video) if args.video else sources.CameraSource(args.camera)
     if not args.no_window and sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         # OpenCV's window backend aborts the whole process without a display: say why first.
         source.close()
         raise UsageError("no display available: posecoach live needs a desktop session (try --no-window or the app)")
+    settings = CoachSettings(target.name, mirror=not args.no_mirror, profile=profile)
     annotator = Annotator()
-    mirror = not args.no_mirror
 
     def show_window(image: np.ndarray) -> bool:
         import cv2
@@ -306,58 +252,34 @@ def cmd_live(args: argparse.Namespace) -> int:
             last_cue[0] = result.cue.text
             score = f"{result.score.score:3.0f}" if result.score is not None else "  -"
             print(f"{result.t_ms / 1000:7.2f} s  score {score}  {result.cue.text}", flush=True)
-        return view if args.no_window else annotator.annotate(view, result, mirrored=mirror)
+        return view if args.no_window else annotator.annotate(view, result, mirrored=settings.mirror)
 
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
-        session = CoachSession(Pipeline(target, tracker, profile=profile))
-        run_live(iter(source), session, show_cues if args.no_window else show_window, mirror=mirror, annotate=annotate)
+    with contextlib.closing(source):
+        show = show_cues if args.no_window else show_window
+        session = coach_live(source, target, settings, show, annotate=annotate, model=args.model, verbose=args.verbose)
         if not args.no_window:
             import cv2
 
             with contextlib.suppress(cv2.error):
                 cv2.destroyAllWindows()
-        print(f"holds: {len(session.captures)}")
+    print(f"holds: {len(session.captures)}")
     return EXIT_OK
 
 
-def _phase_line(stats, window=None) -> str:  # noqa: ANN001 - PhaseStats, Window
-    m = stats.median
-    where = f" ({window})" if window is not None else ""
-    light = f", brightness {stats.luma:.0f}/255" if stats.luma is not None else ""
-    head = (
-        f"{stats.phase + ':':<8} {stats.frames} frames{where}, "
-        f"face in {stats.with_face} ({stats.face_fraction:.0%}){light}"
-    )
-    if stats.phase == "neutral":
-        return (
-            f"{head}; yaw {m['yaw']:+.1f}°, pitch {m['pitch']:+.1f}°, roll {m['roll']:+.1f}°, "
-            f"smile {m['smile']:.2f}, eyes {m['eye_open_left']:.2f}/{m['eye_open_right']:.2f}"
-        )
-    if stats.phase == "smile":
-        return f"{head}; smile {m['smile']:.2f}"
-    return f"{head}; eyes {m['eye_open_left']:.2f}/{m['eye_open_right']:.2f}"
+def _print_calibration(profile, stats, path, windows=None) -> None:  # noqa: ANN001
+    from posecoach.report import calibration_lines
 
-
-def _print_calibration(profile, path, lines: list[str]) -> None:  # noqa: ANN001
-    for line in lines:
+    for line in calibration_lines(profile, stats, windows):
         print(line)
-    if not profile.closed_measured:
-        print("closed:  skipped; closed eyes default to a fraction of open")
-    for line in profile.summary_lines():
-        print(f"  {line}")
+    name = profile.name
     print(f"profile: {path}")
-    print(f"use it:  posecoach analyze VIDEO --profile {profile.name}  (or live --profile {profile.name})")
+    print(f"use it:  posecoach analyze VIDEO --profile {name}  (or live --profile {name})")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from posecoach.calibration import CalibrationError, validate_name
+    from posecoach.calibration import validate_name
 
-    try:
-        validate_name(args.name)
-    except CalibrationError as e:
-        raise UsageError(str(e)) from None
+    validate_name(args.name)
     if args.camera is not None:
         if args.neutral or args.smile or args.closed:
             raise UsageError(
@@ -376,101 +298,48 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _calibrate_video(args: argparse.Namespace) -> int:
-    from posecoach.calibration import (
-        CalibrationError,
-        PhaseRejected,
-        build_profile,
-        check_closed,
-        check_neutral,
-        check_smile,
-        save_profile,
-    )
-    from posecoach.calibration_run import TrackerObserver, collect_windows
-    from posecoach.sources import SourceError, open_source
+    from posecoach.calibration import EmptyWindow, save_profile
+    from posecoach.runs import calibrate_windows
+    from posecoach.sources import open_source
 
     windows = {"neutral": args.neutral, "smile": args.smile}
     if args.closed is not None:
         windows["closed"] = args.closed
+    source = open_source(args.source)
     try:
-        source = open_source(args.source)
-    except SourceError as e:
-        raise UsageError(str(e)) from None
-    last_ms = [0.0]
-
-    def frames():  # noqa: ANN202
-        for frame in source:
-            last_ms[0] = frame.t_ms
-            yield frame
-
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        if source.is_image:
-            raise UsageError(f"{args.source}: calibration needs a video (a few seconds per phase), not a photo")
-        tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
-        samples = collect_windows(frames(), TrackerObserver(tracker), windows)
-    for phase, window in windows.items():
-        if samples[phase].frames == 0:
-            raise UsageError(
-                f"{args.source}: --{phase} {window.start_s:g}:{window.end_s:g} holds no frames "
-                f"(the video ends at {last_ms[0] / 1000:.2f} s)"
-            )
-    try:
-        profile = build_profile(args.name, samples["neutral"], samples["smile"], samples.get("closed"))
-    except (PhaseRejected, CalibrationError) as e:
-        raise UsageError(str(e)) from None
-    neutral = check_neutral(samples["neutral"])
-    stats = [neutral, check_smile(samples["smile"], neutral)]
-    if "closed" in samples:
-        stats.append(check_closed(samples["closed"], neutral))
-    try:
-        path = save_profile(profile)
-    except CalibrationError as e:
-        raise UsageError(str(e)) from None
-    _print_calibration(profile, path, [_phase_line(st, windows[st.phase]) for st in stats])
+        with contextlib.closing(source):
+            cal = calibrate_windows(source, args.name, windows, model=args.model, verbose=args.verbose)
+    except EmptyWindow as e:
+        raise UsageError(
+            f"{args.source}: --{e.phase} {e.window.start_s:g}:{e.window.end_s:g} holds no frames "
+            f"(the video ends at {e.end_s:.2f} s)"
+        ) from None
+    path = save_profile(cal.profile)
+    _print_calibration(cal.profile, cal.stats, path, cal.windows)
     return EXIT_OK
 
 
 def _calibrate_camera(args: argparse.Namespace) -> int:
-    from posecoach.calibration import (
-        CalibrationError,
-        CalibrationRecorder,
-        check_closed,
-        check_neutral,
-        check_smile,
-        save_profile,
-    )
-    from posecoach.calibration_run import TerminalPrompter, TrackerObserver, run_timed
-    from posecoach.sources import CameraSource, SourceError
+    from posecoach import sources
+    from posecoach.calibration import CalibrationRecorder, save_profile
+    from posecoach.runs import calibrate_live
 
     recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
-    try:
-        source = CameraSource(args.camera)
-    except SourceError as e:
-        raise UsageError(str(e)) from None
-    total = sum(p.record_s for p in recorder.plan) + recorder.prepare_s * len(recorder.plan)
+    source = sources.CameraSource(args.camera)
     print(
-        f"Calibrating {args.name!r}: about {total:.0f} s. Sit facing the camera in good light and follow the prompts.",
+        f"Calibrating {args.name!r}: about {recorder.duration_s:.0f} s. "
+        "Sit facing the camera in good light and follow the prompts.",
         flush=True,
     )
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        tracker = stack.enter_context(_open_tracker(args.model, False, args.verbose))
+    with contextlib.closing(source):
         prompter = TerminalPrompter(lambda line: print(line, flush=True))
-        state = run_timed(iter(source), TrackerObserver(tracker), recorder, prompter, max_missing=20)
+        state = calibrate_live(source, recorder, prompter, model=args.model, verbose=args.verbose)
     if state.status == "failed":
         raise UsageError(f"calibration failed: {state.feedback}")
     if state.profile is None:
         raise UsageError(f"camera {args.camera}: stopped delivering frames before the calibration finished")
-    try:
-        path = save_profile(state.profile)
-    except CalibrationError as e:
-        raise UsageError(str(e)) from None
-    samples = recorder.samples
-    neutral = check_neutral(samples["neutral"])
-    stats = [neutral, check_smile(samples["smile"], neutral)]
-    if "closed" in samples:
-        stats.append(check_closed(samples["closed"], neutral))
-    _print_calibration(state.profile, path, [_phase_line(st) for st in stats])
+    path = save_profile(state.profile)
+    _print_calibration(state.profile, recorder.stats, path)
     return EXIT_OK
 
 
@@ -485,8 +354,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _time_window(text: str):  # noqa: ANN202 - calibration_run.Window
-    from posecoach.calibration_run import Window
+def _time_window(text: str):  # noqa: ANN202 - calibration.Window
+    from posecoach.calibration import Window
 
     start, sep, end = text.partition(":")
     try:
@@ -563,7 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with native_stderr_silenced(not getattr(args, "verbose", False)):
         try:
-            return args.func(args)
+            with _one_line_errors():
+                return args.func(args)
         except UsageError as e:
             print(f"posecoach: error: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -85,12 +85,6 @@ class Pipeline:
         self._coach = Coach(target)
         self._hold = self._hold_tracker(target)
 
-    def set_target(self, target: Target) -> None:
-        """Switch the look being practised (coaching and hold start over)."""
-        self.target = target
-        self._coach = Coach(target)
-        self._hold = self._hold_tracker(target)
-
     def _hold_tracker(self, target: Target) -> HoldTracker:
         hold_s = self.options.hold_s if self.options.hold_s is not None else target.hold_s
         return HoldTracker(target.threshold, hold_s, dip_ms=self.options.blink_ms)

@@ -106,12 +106,6 @@ class FaceFrame:
     def has_face(self) -> bool:
         return self.landmarks.shape[0] > 0
 
-    def blendshape(self, name: str) -> float:
-        """The score 0..1 of one blendshape by name (0.0 when there is no face)."""
-        if not self.has_face:
-            return 0.0
-        return float(self.blendshapes[BS[name]])
-
     @classmethod
     def empty(cls, image_wh: tuple[int, int] = (0, 0), t_ms: int = 0) -> FaceFrame:
         """The explicit "no face" observation."""

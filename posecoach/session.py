@@ -167,10 +167,6 @@ class CoachSession:
         self._record(result, image)
         return result
 
-    def record(self, result: FrameResult, image: np.ndarray | None = None) -> None:
-        """Keep a result computed elsewhere (e.g. by ``Pipeline.process_face``)."""
-        self._record(result, image)
-
     def frame_missing(self, reason: str = "no frame") -> None:
         """The source delivered nothing this time (camera unplugged, read error...)."""
         with self._lock:

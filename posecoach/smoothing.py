@@ -7,8 +7,9 @@ jitter), while moving it is ``min_cutoff + beta * |speed|`` (little lag). Tuning
 paper: set ``beta = 0``, lower ``min_cutoff`` until the jitter at rest is gone, then raise
 ``beta`` until fast moves no longer lag.
 
-:class:`MetricsSmoother` runs one filter per numeric metric, vectorised over all fields at
-once (the per-frame path is hot). ``eyes`` (an :class:`EyeState`) is passed through
+:class:`MetricsSmoother` runs one filter per numeric metric, all fields in one loop (the
+per-frame path is hot); ``tests/one_euro.py`` keeps the paper's scalar filter as the reference
+it is checked against. ``eyes`` (an :class:`EyeState`) is passed through
 unsmoothed: a blink lasts 100-300 ms and must not be smeared away.
 """
 
@@ -67,65 +68,6 @@ DEFAULT_PARAMS: Mapping[str, OneEuroParams] = {
     "face_y": FRAMING_PARAMS,
     "face_height": FRAMING_PARAMS,
 }
-
-
-def _alpha(cutoff_hz: float, dt_s: float) -> float:
-    """Smoothing factor of an exponential low-pass with this cutoff and sample period."""
-    tau = 1.0 / (_TWO_PI * cutoff_hz)
-    return 1.0 / (1.0 + tau / dt_s)
-
-
-class OneEuroFilter:
-    """A scalar One Euro filter.
-
-    Args:
-        min_cutoff: cutoff at rest, Hz (> 0).
-        beta: speed coefficient, Hz per (unit/s) (>= 0).
-        d_cutoff: cutoff for the speed estimate, Hz (> 0).
-
-    Example::
-
-        f = OneEuroFilter(min_cutoff=1.0, beta=0.05)
-        smoothed = [f.update(x, t) for x, t in zip(values, times_s)]
-
-    A sample whose time does not advance (``t_s`` <= the previous time) returns the previous
-    output unchanged: there is no way to estimate a speed from it.
-    """
-
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0) -> None:
-        if not (min_cutoff > 0 and d_cutoff > 0 and beta >= 0) or not all(
-            math.isfinite(v) for v in (min_cutoff, beta, d_cutoff)
-        ):
-            raise ValueError(
-                f"OneEuroFilter: expected min_cutoff > 0, d_cutoff > 0, beta >= 0, "
-                f"got {min_cutoff!r}, {d_cutoff!r}, {beta!r}"
-            )
-        self.min_cutoff = min_cutoff
-        self.beta = beta
-        self.d_cutoff = d_cutoff
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the past: the next sample passes through unchanged."""
-        self._x: float | None = None
-        self._dx = 0.0
-        self._t = 0.0
-
-    def update(self, x: float, t_s: float) -> float:
-        """Filter one sample ``x`` taken at time ``t_s`` (seconds); returns the smoothed value."""
-        if self._x is None:
-            self._x, self._dx, self._t = float(x), 0.0, t_s
-            return self._x
-        dt = t_s - self._t
-        if dt <= 0:
-            return self._x
-        # The speed is taken against the previous *filtered* value, as in the reference code.
-        dx = (x - self._x) / dt
-        self._dx += _alpha(self.d_cutoff, dt) * (dx - self._dx)
-        cutoff = self.min_cutoff + self.beta * abs(self._dx)
-        self._x += _alpha(cutoff, dt) * (x - self._x)
-        self._t = t_s
-        return self._x
 
 
 _get_numeric = attrgetter(*NUMERIC_METRICS)

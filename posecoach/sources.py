@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from posecoach.files import FileRefused, check_regular_file, read_capped
 
@@ -71,19 +70,6 @@ class Frame:
     image: np.ndarray
     index: int
     t_ms: float
-
-
-class FrameSource(Protocol):
-    """Anything that yields frames. ``fps`` and ``n_frames`` are None when unknown."""
-
-    name: str
-    fps: float | None
-    n_frames: int | None
-    is_image: bool
-
-    def __iter__(self) -> Iterator[Frame]: ...
-
-    def close(self) -> None: ...
 
 
 # -- photo or video, by content ------------------------------------------------------------------

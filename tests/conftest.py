@@ -98,6 +98,15 @@ def image_tracker() -> Iterator[object]:
         yield tracker
 
 
+@pytest.fixture(scope="session")
+def astronaut_face(image_tracker) -> FaceFrame:  # noqa: ANN001
+    """The smiling astronaut (skimage), tracked once: a real observation to replay."""
+    import cv2
+    from skimage import data as skdata
+
+    return image_tracker.process(cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR))
+
+
 # -- network guard (privacy tests) ---------------------------------------------------------
 def _is_loopback(address: object) -> bool:
     if isinstance(address, (str, bytes)):  # AF_UNIX paths

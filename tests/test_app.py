@@ -1,16 +1,14 @@
-"""The Streamlit page without a camera (AppTest), and the Streamlit-free engine behind it."""
+"""The Streamlit page without a camera (AppTest), and its server settings."""
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from factories import simulated_camera, synthetic_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -250,20 +248,6 @@ def test_snapshot_without_a_face_asks_to_move_into_the_frame() -> None:
 
 
 # -- calibration on the page ---------------------------------------------------------------------
-CREATED = "2026-01-01T00:00:00+00:00"
-
-
-def synthetic_profile(name: str):  # noqa: ANN201 - CalibrationProfile
-    """A valid profile learned from synthetic phases (resting smile 0.1, broad smile 0.85)."""
-    from factories import metrics
-
-    from posecoach.calibration import PhaseSamples, build_profile
-
-    neutral = PhaseSamples(tuple(metrics(smile=0.1, pitch=12.0) for _ in range(20)), (120.0,) * 20)
-    smile = PhaseSamples(tuple(metrics(smile=0.85, pitch=12.0) for _ in range(20)), (120.0,) * 20)
-    return build_profile(name, neutral, smile, None, created=CREATED)
-
-
 def badges(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if "-badge[" in m.value]
 
@@ -424,7 +408,7 @@ def test_snapshot_mode_sends_calibration_to_the_camera_or_a_clip() -> None:
     assert at.radio(key="pc-source").value == "Practise on a video"
 
 
-# -- the engine (no Streamlit) ----------------------------------------------------------------
+# -- server settings (no Streamlit) ---------------------------------------------------------------
 @pytest.mark.parametrize(
     ("value", "servers", "warns"),
     [
@@ -439,7 +423,7 @@ def test_snapshot_mode_sends_calibration_to_the_camera_or_a_clip() -> None:
     ],
 )
 def test_ice_servers_from_env(value: str, servers: list, warns: bool) -> None:
-    from posecoach.ui.engine import ICE_ENV, ice_servers_from_env
+    from posecoach.ui.server import ICE_ENV, ice_servers_from_env
 
     got, warning = ice_servers_from_env({ICE_ENV: value})
     assert got == servers
@@ -451,7 +435,7 @@ def test_ice_servers_from_env(value: str, servers: list, warns: bool) -> None:
 def test_streamlit_webrtc_worker_errors_reach_our_log() -> None:
     import logging
 
-    from posecoach.ui.engine import install_log_forwarding
+    from posecoach.ui.server import install_log_forwarding
 
     class Keep(logging.Handler):
         def __init__(self) -> None:
@@ -473,256 +457,3 @@ def test_streamlit_webrtc_worker_errors_reach_our_log() -> None:
         ours.removeHandler(keep)
     assert keep.messages == ["Error occurred in the WebRTC thread: boom"]
     assert forward.recent[-1][1].endswith("boom")
-
-
-def test_no_face_seconds() -> None:
-    from posecoach.ui.engine import no_face_seconds
-
-    assert no_face_seconds(()) == 0.0
-    assert no_face_seconds(((0.0, 50.0), (100.0, 60.0))) == 0.0
-    assert no_face_seconds(((0.0, 50.0), (1000.0, None), (3500.0, None))) == pytest.approx(2.5)
-    assert no_face_seconds(((0.0, None), (2000.0, None))) == pytest.approx(2.0)
-
-
-def test_in_memory_file_round_trip() -> None:
-    from posecoach.ui.engine import in_memory_file
-
-    with in_memory_file(b"hello", ".txt") as path:
-        assert Path(path).read_bytes() == b"hello"
-    assert not Path(path).exists() or not Path(path).read_bytes() == b"hello"
-
-
-def _capture(score: float = 88.0):  # noqa: ANN202
-    from posecoach.results import EyeState, Metrics
-    from posecoach.session import Capture
-
-    m = Metrics(10.0, -4.0, 1.0, 0.3, 0.02, 0.8, 0.8, EyeState.OPEN, 0.2, 0.3, 0.9, 0.1, 0.5, 0.5, 0.4)
-    image = np.zeros((360, 640, 3), np.uint8)
-    image[:, :320] = (0, 0, 255)
-    return Capture(image, 1234.0, 37, score, "corporate_headshot", m)
-
-
-def test_captures_export_as_jpeg_and_zip() -> None:
-    from posecoach.ui.engine import capture_jpeg, captures_zip
-
-    caps = (_capture(88.0), _capture(91.4))
-    jpeg = capture_jpeg(caps[0])
-    decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert decoded.shape == (360, 640, 3)
-    assert decoded[180, 100, 2] > 200 and decoded[180, 500, 2] < 50, "the raw frame, not mirrored"
-    with zipfile.ZipFile(io.BytesIO(captures_zip(caps))) as z:
-        names = z.namelist()
-        records = json.loads(z.read("captures.json"))
-    assert names == ["hold-01-corporate_headshot-88.jpg", "hold-02-corporate_headshot-91.jpg", "captures.json"]
-    assert records[1]["score"] == 91.4 and records[1]["metrics"]["yaw"] == 10.0
-    assert records[0]["metrics"]["eyes"] == "open" and "eye_open" in records[0]["metrics"]
-
-
-def test_live_coach_survives_restarts_and_bad_frames() -> None:
-    """Timestamps going back (a restarted stream) and odd frames never break the callback."""
-    av = pytest.importorskip("av")
-    from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, LiveCoach
-
-    library = load_library()
-    name = sorted(library)[0]
-    coach = LiveCoach(library[name], CoachSettings(name))
-    try:
-        frame = np.zeros((360, 640, 3), np.uint8)
-        frame[:, :100] = 255
-        shown = coach.process_array(frame, t_ms=5000.0)
-        assert shown.shape == frame.shape and shown[0, -1, 0] == 255, "mirrored for display"
-        coach.process_array(frame, t_ms=10.0)  # pts restarted: the tracker repairs it
-        coach.process_array(frame, t_ms=10.0)
-        assert coach.process_array(np.zeros((0, 0, 3), np.uint8)).size == 0
-        vf = av.VideoFrame.from_ndarray(frame, format="bgr24")
-        out = coach(vf)
-        assert (out.width, out.height) == (640, 360)
-        stats = coach.stats()
-        assert stats.frames == 5 and stats.process_ms > 0
-        # New settings swap in a pipeline; the session (captures, timeline) stays.
-        session = coach.session
-        other = sorted(library)[-1]
-        coach.configure(library[other], CoachSettings(other, strictness=1.5, mirror=False))
-        assert coach.session is session and session.pipeline.target.name == other
-        assert coach.process_array(frame)[0, 0, 0] == 255, "not mirrored any more"
-        assert session.snapshot().frames >= 5
-    finally:
-        coach.close()
-
-
-@needs_media
-def test_run_clip_matches_the_session_loop() -> None:
-    from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, run_clip
-
-    library = load_library()
-    name = "corporate_headshot" if "corporate_headshot" in library else sorted(library)[0]
-    seen = []
-    run = run_clip(CLIP.read_bytes(), "single_face.mp4", library[name], CoachSettings(name),
-                   on_progress=lambda done, total, preview: seen.append((done, total, preview is not None)))  # fmt: skip
-    assert run.frames == 72
-    assert seen[-1][0] == 72 and any(p for _, _, p in seen)
-    assert run.best_score is not None and run.preview.shape == (360, 640, 3)
-    assert run.snapshot.frames == 72 and len(run.snapshot.timeline) == 72
-
-
-# -- calibration in the engine (no Streamlit) ------------------------------------------------------
-def simulated_camera(
-    frames: list[np.ndarray], fps: float = 15.0, seconds: float = 16.0
-) -> Iterator[tuple[float, np.ndarray]]:
-    """``(t_ms, frame)``: the clip's person following the default prompts (2 s countdowns):
-    neutral until 5.5 s, a big smile until 12 s, then eyes shut (the blink frames 26-27)."""
-    for i in range(int(seconds * fps)):
-        t = i / fps
-        pool = range(0, 16) if t < 5.5 else (range(36, 66) if t < 12.0 else (26, 27))
-        yield t * 1000.0, frames[pool[i % len(pool)]]
-
-
-def _state(**changes: object):  # noqa: ANN202 - CalibrationState
-    from posecoach.calibration import CalibrationState
-
-    base = dict(status="prepare", phase="neutral", title="Neutral face", phase_number=1, n_phases=3, seconds_left=1.4,
-                prompt="Get ready: relax your face and look straight into the lens", face_found=True, feedback="",
-                feedback_ok=None, attempt=1, progress=0.0)  # fmt: skip
-    base.update(changes)
-    return CalibrationState(**base)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {},
-        {"status": "record", "seconds_left": 2.2, "face_found": False, "progress": 0.2},
-        {"status": "prepare", "attempt": 2, "feedback_ok": False,
-         "feedback": "Big smile: let's try that again - your smile was not clearly bigger than your neutral face "
-                     "(smile 0.31 vs 0.28 at rest): smile as broadly as feels natural and hold it"},
-        {"status": "failed", "phase": None, "title": "Calibration failed", "prompt": "Calibration stopped: try again",
-         "feedback_ok": False, "feedback": "Neutral face: your head was turned 40\u00b0 away from the camera"},
-        {"status": "done", "phase": None, "title": "Calibration done", "progress": 1.0, "feedback_ok": True,
-         "prompt": "All set: coaching now follows your own face", "feedback": "Eyes closed: done (30 frames)"},
-    ],
-)  # fmt: skip
-def test_calibration_band_draws_across_the_top_only(changes: dict) -> None:
-    from posecoach.ui.engine import CalibrationBand
-
-    scene = np.full((360, 640, 3), 128, np.uint8)
-    out = CalibrationBand().annotate(scene, _state(**changes))
-    assert out is scene and out.shape == (360, 640, 3)
-    changed_rows = np.flatnonzero((out != 128).any(axis=(1, 2)))
-    assert changed_rows.size and changed_rows[0] == 0, "a band from the top edge"
-    assert changed_rows[-1] < 140, f"the face stays visible: band ends at row {changed_rows[-1]}"
-
-
-def test_calibration_band_leaves_odd_frames_alone() -> None:
-    from posecoach.ui.engine import CalibrationBand
-
-    band = CalibrationBand()
-    tiny = np.zeros((20, 30, 3), np.uint8)
-    assert band.annotate(tiny, _state()) is tiny and not tiny.any()
-    gray = np.zeros((360, 640), np.uint8)
-    assert band.annotate(gray, _state()) is gray and not gray.any()
-
-
-def test_before_after_medians_ignores_frames_without_a_face() -> None:
-    from factories import metrics
-
-    from posecoach.ui.engine import before_after_medians
-
-    profile = synthetic_profile("ana")
-    assert before_after_medians(profile, [None, None]) == {}
-    table = before_after_medians(profile, [metrics(smile=0.1, pitch=12.0), None, metrics(smile=0.85, pitch=12.0),
-                                           metrics(smile=0.475, pitch=14.0)])  # fmt: skip
-    assert list(table)[:3] == ["smile", "eye_open", "pitch"]
-    assert table["smile"] == pytest.approx((0.475, 0.5), abs=1e-6)
-    assert table["pitch"] == pytest.approx((12.0, 0.0), abs=1e-6)
-
-
-@pytest.mark.parametrize(
-    ("head", "name", "photo"),
-    [
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a.mp4", True),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "a.mov", True),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a.mp4", True),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00", "IMG_1.MOV", True),
-        (b"\x00\x00\x00\x18ftypisom\x00\x00", "a.mp4", False),
-        (b"\x00\x00\x00\x18ftypqt  \x00\x00", "a.mov", False),
-        (b"\x1aE\xdf\xa3", "a.webm", False),
-        (b"anything", "photo.JPG", True),
-        (b"", "a.mp4", False),
-    ],
-)
-def test_looks_like_photo(head: bytes, name: str, photo: bool) -> None:
-    from posecoach.ui.engine import looks_like_photo
-
-    assert looks_like_photo(head, name) is photo
-
-
-@needs_media
-def test_live_coach_feeds_a_calibration_instead_of_coaching(decode_clip) -> None:  # noqa: ANN001
-    """The worker-side hand-off on real frames: the recorder gets every frame's raw metrics,
-    the picture carries its prompt, nothing is coached meanwhile, and a hiccup in the frames
-    does not throw it off."""
-    from posecoach.calibration import CalibrationRecorder
-    from posecoach.targets import load_library
-    from posecoach.ui.engine import CoachSettings, LiveCoach
-
-    frames = decode_clip("single_face.mp4")
-    library = load_library()
-    coach = LiveCoach(library["friendly_profile"], CoachSettings("friendly_profile"))
-    try:
-        recorder = coach.start_calibration(CalibrationRecorder("ana"))
-        assert coach.calibrating and coach.calibration is recorder
-        camera = simulated_camera(frames)
-        statuses = []
-        for t_ms, image in camera:
-            shown = coach.process_array(image.copy(), t_ms=t_ms)
-            statuses.append((recorder.state.status, recorder.state.phase))
-            if t_ms >= 3000:
-                break
-        # Mirrored picture, band on top, the rest of the picture untouched.
-        plain = cv2.flip(image, 1)
-        assert (shown[-150:] == plain[-150:]).all() and not (shown[:40] == plain[:40]).all()
-        assert statuses[0] == ("prepare", "neutral") and statuses[-1] == ("record", "neutral")
-        assert coach.session.snapshot().frames == 0, "no score timeline, holds or captures while calibrating"
-        # A 1.5 s hiccup (longer than RESTART_GAP_MS) in the middle of a phase: it carries on.
-        for t_ms, image in camera:
-            if t_ms >= 4500:
-                break
-        coach.process_array(image, t_ms=t_ms)
-        assert (recorder.state.status, recorder.state.phase) == ("record", "neutral")
-        assert recorder.state.progress == pytest.approx(2.5 / 8.0, abs=0.01), "not started over"
-        for t_ms, image in camera:
-            coach.process_array(image, t_ms=t_ms)
-        state = recorder.state
-        assert state.status == "done", state.feedback
-        assert state.profile.closed_measured and state.profile.smile_full > state.profile.smile_neutral + 0.3
-        assert state.feedback == "Eyes closed: done (30 frames with your face)"
-        assert recorder.samples["neutral"].frames == 45 - 22, "the hiccup's frames are missing, nothing else"
-        assert not coach.calibrating and coach.calibration is recorder
-        coached = coach.session.snapshot().frames
-        assert 0 < coached <= 2 * 15 + 1, "coached again once the calibration finished"
-        coach.stop_calibration()
-        assert coach.calibration is None
-    finally:
-        coach.close()
-
-
-@needs_media
-def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
-    from posecoach.calibration import CalibrationError, PhaseRejected
-    from posecoach.calibration_run import Window
-    from posecoach.sources import SourceError
-    from posecoach.ui.engine import calibrate_clip
-
-    data = CLIP.read_bytes()
-    cal = calibrate_clip(data, "single_face.mp4", "ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})
-    assert cal.profile.name == "ana" and not cal.profile.closed_measured
-    assert [st.phase for st in cal.stats] == ["neutral", "smile"]
-    assert (cal.samples["neutral"].frames, cal.samples["smile"].frames) == (15, 30)
-    with pytest.raises(PhaseRejected, match=r"the range 3-4 s holds no frames \(the clip ends at 2\.4 s\)"):
-        calibrate_clip(data, "single_face.mp4", "ana", {"neutral": Window(0, 0.5), "smile": Window(3, 4)})
-    with pytest.raises(CalibrationError, match="invalid profile name"):
-        calibrate_clip(data, "single_face.mp4", "../ana", {"neutral": Window(0, 0.5), "smile": Window(1.2, 2.2)})
-    with pytest.raises(SourceError, match=r"^photo\.jpg: is a photo, not a video"):
-        calibrate_clip(PHOTO.read_bytes(), "photo.jpg", "ana", {"neutral": Window(0, 1), "smile": Window(1, 2)})

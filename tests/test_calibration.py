@@ -16,7 +16,6 @@ from posecoach.calibration import (
     CalibrationError,
     CalibrationProfile,
     CalibrationRecorder,
-    NoCalibration,
     PhaseRejected,
     PhaseSamples,
     build_profile,
@@ -29,8 +28,11 @@ from posecoach.calibration import (
     save_profile,
     validate_name,
 )
-from posecoach.calibration_run import TerminalPrompter, Window, collect_windows, frame_luma, run_timed
+from posecoach.calibration import Window, collect_windows, frame_luma, run_timed
+from posecoach.cli import TerminalPrompter
 from posecoach.results import EyeState, FaceFrame, FrameResult, Cue, Metrics
+
+from factories import simulated_camera
 
 # Real-media tests take conftest's ``shared_media`` fixture, which skips them when ../shared/media is absent.
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
@@ -144,11 +146,6 @@ def test_apply_knows_every_metrics_field(profile: CalibrationProfile) -> None:
     m = metrics(face_x=0.11, face_y=0.22, face_height=0.33, eyes=EyeState.LOOKING_DOWN, eye_open_left=0.3)
     out = profile.apply(m)
     assert (out.face_x, out.face_y, out.face_height, out.eyes) == (0.11, 0.22, 0.33, EyeState.LOOKING_DOWN)
-
-
-def test_no_calibration_is_identity() -> None:
-    m = metrics()
-    assert NoCalibration().apply(m) is m
 
 
 def test_without_a_closed_phase_closed_is_a_fraction_of_open() -> None:
@@ -493,7 +490,7 @@ def clip_observed(tracked_clip, clip_frames: list) -> list[tuple[Metrics | None,
 @pytest.fixture(scope="module")
 def clip_profile(clip_frames: list) -> CalibrationProfile:
     """Built the way `posecoach calibrate` does: neutral 0-0.5 s, smile 1.2-2.2 s."""
-    from posecoach.calibration_run import TrackerObserver
+    from posecoach.calibration import TrackerObserver
     from posecoach.detector import FaceTracker, TrackerMode
 
     with FaceTracker(mode=TrackerMode.VIDEO) as tracker:
@@ -556,7 +553,7 @@ def test_smile_phase_from_neutral_frames_is_rejected(clip_observed) -> None:  # 
 
 @pytest.mark.media
 def test_phase_over_no_face_clip_is_rejected(shared_media: Path) -> None:
-    from posecoach.calibration_run import TrackerObserver
+    from posecoach.calibration import TrackerObserver
     from posecoach.detector import FaceTracker
     from posecoach.sources import VideoFileSource
 
@@ -573,7 +570,7 @@ def test_phase_over_no_face_clip_is_rejected(shared_media: Path) -> None:
 
 @pytest.mark.media
 def test_dark_frames_are_rejected_as_too_dark(clip_frames) -> None:  # noqa: ANN001
-    from posecoach.calibration_run import TrackerObserver
+    from posecoach.calibration import TrackerObserver
     from posecoach.detector import FaceTracker
     from posecoach.sources import Frame
 
@@ -584,25 +581,18 @@ def test_dark_frames_are_rejected_as_too_dark(clip_frames) -> None:  # noqa: ANN
         check_neutral(s["neutral"])
 
 
-def _simulated_camera(clip_frames: list, fps: float = 15.0, seconds: float = 16.0) -> Iterator:
-    """A "camera" showing the clip's person following the default prompts (2 s countdowns):
-    neutral until 5.5 s, a big smile until 12 s, then eyes shut (the blink frames)."""
+def _simulated_camera(clip_frames: list) -> Iterator:
+    """factories.simulated_camera as :class:`~posecoach.sources.Frame` values."""
     from posecoach.sources import Frame
 
-    for i in range(int(seconds * fps)):
-        t = i / fps
-        if t < 5.5:
-            pool = list(range(0, 16))
-        elif t < 12.0:
-            pool = list(range(36, 66))
-        else:
-            pool = [26, 27]
-        yield Frame(clip_frames[pool[i % len(pool)]].image, i, t * 1000.0)
+    images = [frame.image for frame in clip_frames]
+    for i, (t_ms, image) in enumerate(simulated_camera(images)):
+        yield Frame(image, i, t_ms)
 
 
 @pytest.mark.media
 def test_timed_runner_over_a_simulated_camera(clip_frames, clip_profile) -> None:  # noqa: ANN001
-    from posecoach.calibration_run import TrackerObserver
+    from posecoach.calibration import TrackerObserver
     from posecoach.detector import FaceTracker
 
     rec = CalibrationRecorder("live")

@@ -20,13 +20,16 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from posecoach.cli import main, run_live
+from posecoach.cli import main
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.metrics import compute_metrics
 from posecoach.pipeline import Pipeline, PipelineOptions
+from posecoach.runs import run_live
 from posecoach.session import CoachSession
 from posecoach.sources import Frame, read_image
 from posecoach.targets import find_target
+
+from factories import ReplayTracker
 
 
 @pytest.fixture(scope="module")
@@ -294,15 +297,16 @@ def test_a_short_soak_has_flat_memory(tracked_clip, decode_clip) -> None:  # noq
     faces = tracked_clip("single_face.mp4")
     images = decode_clip("single_face.mp4")
     target = dataclasses.replace(find_target("actor_commercial"), hold_s=0.3)
-    session = CoachSession(Pipeline(target), max_captures=20)
+    tracker = ReplayTracker()
+    session = CoachSession(Pipeline(target, tracker), max_captures=20)
     t = 0.0
 
     def run(n: int) -> None:
         nonlocal t
         for i in range(n):
             t += 33.3
-            face = dataclasses.replace(faces[i % len(faces)], t_ms=int(t))
-            session.record(session.pipeline.process_face(face), images[i % len(images)])
+            tracker.queue.append(dataclasses.replace(faces[i % len(faces)], t_ms=int(t)))
+            session.process(images[i % len(images)], t)
 
     tracemalloc.start()  # before the warm-up, so gallery images replaced later are counted both ways
     run(2000)  # long enough to fill the gallery: what is measured next is the loop itself
@@ -328,13 +332,14 @@ def test_the_gallery_stays_within_its_byte_budget_at_4k(astronaut_bgr: np.ndarra
     assert frame_4k.shape == (2160, 3840, 3)
     face = image_tracker.process(frame_4k)
     easy = Target("easy", "Easy", "", (MetricRange("yaw", -40, 40, 10),), hold_s=0.1, threshold=50.0)
-    session = CoachSession(Pipeline(easy, options=PipelineOptions(smoothing=False)))
+    tracker = ReplayTracker()
+    session = CoachSession(Pipeline(easy, tracker, options=PipelineOptions(smoothing=False)))
     t = 0
     for _hold in range(60):
         for present in [True] * 8 + [False] * 10:  # a gap longer than a blink ends the hold
             t += 33
-            observed = dataclasses.replace(face, t_ms=t) if present else FaceFrame.empty(face.image_wh, t)
-            session.record(session.pipeline.process_face(observed), frame_4k)
+            tracker.queue.append(dataclasses.replace(face, t_ms=t) if present else FaceFrame.empty(face.image_wh, t))
+            session.process(frame_4k, t)
     captures = session.captures
     assert len(captures) == 50 and sum(c.nbytes for c in captures) < GALLERY_BUDGET_BYTES
     assert sum(c.nbytes for c in captures) < 50 * 2**20  # 50 x 24.9 MB before

@@ -232,3 +232,49 @@ def test_other_frame_sizes(size: tuple[int, int]) -> None:
     out = Annotator(detail="full").annotate(image, with_face(), mirrored=True, target=_Target())
     assert out.shape == (h, w, 3)
     assert changed(out, np.full((h, w, 3), GREY, np.uint8))[h - 5 :, :].mean() > 0.9
+
+
+# -- the calibration band ---------------------------------------------------------------------
+def _state(**changes: object):  # noqa: ANN202 - CalibrationState
+    from posecoach.calibration import CalibrationState
+
+    base = dict(status="prepare", phase="neutral", title="Neutral face", phase_number=1, n_phases=3, seconds_left=1.4,
+                prompt="Get ready: relax your face and look straight into the lens", face_found=True, feedback="",
+                feedback_ok=None, attempt=1, progress=0.0)  # fmt: skip
+    base.update(changes)
+    return CalibrationState(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"status": "record", "seconds_left": 2.2, "face_found": False, "progress": 0.2},
+        {"status": "prepare", "attempt": 2, "feedback_ok": False,
+         "feedback": "Big smile: let's try that again - your smile was not clearly bigger than your neutral face "
+                     "(smile 0.31 vs 0.28 at rest): smile as broadly as feels natural and hold it"},
+        {"status": "failed", "phase": None, "title": "Calibration failed", "prompt": "Calibration stopped: try again",
+         "feedback_ok": False, "feedback": "Neutral face: your head was turned 40\u00b0 away from the camera"},
+        {"status": "done", "phase": None, "title": "Calibration done", "progress": 1.0, "feedback_ok": True,
+         "prompt": "All set: coaching now follows your own face", "feedback": "Eyes closed: done (30 frames)"},
+    ],
+)  # fmt: skip
+def test_calibration_band_draws_across_the_top_only(changes: dict) -> None:
+    from posecoach.overlay import CalibrationBand
+
+    scene = np.full((360, 640, 3), 128, np.uint8)
+    out = CalibrationBand().annotate(scene, _state(**changes))
+    assert out is scene and out.shape == (360, 640, 3)
+    changed_rows = np.flatnonzero((out != 128).any(axis=(1, 2)))
+    assert changed_rows.size and changed_rows[0] == 0, "a band from the top edge"
+    assert changed_rows[-1] < 140, f"the face stays visible: band ends at row {changed_rows[-1]}"
+
+
+def test_calibration_band_leaves_odd_frames_alone() -> None:
+    from posecoach.overlay import CalibrationBand
+
+    band = CalibrationBand()
+    tiny = np.zeros((20, 30, 3), np.uint8)
+    assert band.annotate(tiny, _state()) is tiny and not tiny.any()
+    gray = np.zeros((360, 640), np.uint8)
+    assert band.annotate(gray, _state()) is gray and not gray.any()

@@ -3,38 +3,15 @@ and the session that keeps the best frame of each hold."""
 
 from __future__ import annotations
 
-import dataclasses
 
-import cv2
 import numpy as np
 import pytest
-from skimage import data as skdata
 
 from posecoach.pipeline import Pipeline, PipelineOptions
 from posecoach.results import FaceFrame, Metrics
 from posecoach.session import CoachSession
-from posecoach.targets import MetricRange, Target
 
-FRAME_MS = 1000.0 / 30.0
-
-
-@pytest.fixture(scope="module")
-def astronaut_face(image_tracker) -> FaceFrame:  # noqa: ANN001
-    return image_tracker.process(cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR))
-
-
-def easy_target(hold_s: float = 0.5) -> Target:
-    """A look the smiling astronaut already has: any head angle, a smile."""
-    return Target("easy", "Easy", "", (MetricRange("smile", 0.5, 1.0, 0.2), MetricRange("yaw", -40, 40, 10)),
-                  hold_s=hold_s, threshold=90.0)
-
-
-def replay(face: FaceFrame, pattern: str) -> list[FaceFrame]:
-    """``F`` = the face, ``.`` = no face, one frame each at 30 fps."""
-    return [
-        dataclasses.replace(face, t_ms=int(i * FRAME_MS)) if c == "F" else FaceFrame.empty(face.image_wh, int(i * FRAME_MS))
-        for i, c in enumerate(pattern)
-    ]
+from factories import ReplayTracker, easy_target, replay
 
 
 def test_a_face_appearing_mid_stream_must_persist_before_it_is_coached(astronaut_face: FaceFrame) -> None:
@@ -80,20 +57,12 @@ def test_the_profile_is_applied_before_scoring(astronaut_face: FaceFrame) -> Non
     assert calibrated.metrics.pitch == pytest.approx(plain.metrics.pitch - 12.0)
 
 
-def test_switching_target_restarts_the_hold(astronaut_face: FaceFrame) -> None:
-    pipeline = Pipeline(easy_target(hold_s=0.2))
-    results = [pipeline.process_face(f) for f in replay(astronaut_face, "F" * 15)]
-    assert results[-1].hold.held
-    pipeline.set_target(easy_target(hold_s=0.2))
-    assert not pipeline.process_face(dataclasses.replace(astronaut_face, t_ms=600)).hold.held
-
-
 def test_the_session_keeps_the_best_frame_of_each_hold(astronaut_face: FaceFrame) -> None:
-    session = CoachSession(Pipeline(easy_target(hold_s=0.3)))
-    images = [np.full((4, 4, 3), i, np.uint8) for i in range(60)]
     faces = replay(astronaut_face, "F" * 25 + "." * 10 + "F" * 25)
+    session = CoachSession(Pipeline(easy_target(hold_s=0.3), ReplayTracker(faces)))
+    images = [np.full((4, 4, 3), i, np.uint8) for i in range(60)]
     for face, image in zip(faces, images):
-        session.record(session.pipeline.process_face(face), image)
+        session.process(image, face.t_ms)
     captures = session.captures
     assert len(captures) == 2  # one per achieved hold
     for capture in captures:
@@ -104,9 +73,10 @@ def test_the_session_keeps_the_best_frame_of_each_hold(astronaut_face: FaceFrame
 
 
 def test_a_capture_is_a_copy(astronaut_face: FaceFrame) -> None:
-    session = CoachSession(Pipeline(easy_target(hold_s=0.1)))
+    faces = replay(astronaut_face, "F" * 12)
+    session = CoachSession(Pipeline(easy_target(hold_s=0.1), ReplayTracker(faces)))
     buffer = np.zeros((4, 4, 3), np.uint8)  # a camera reusing one buffer
-    for face in replay(astronaut_face, "F" * 12):
-        session.record(session.pipeline.process_face(face), buffer)
+    for face in faces:
+        session.process(buffer, face.t_ms)
     buffer[:] = 255
     assert session.captures and int(session.captures[0].image.max()) == 0

@@ -1,4 +1,4 @@
-"""One Euro filter and the metrics smoother."""
+"""One Euro filter (the paper's scalar reference, tests/one_euro.py) and the metrics smoother."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from posecoach.smoothing import (
     SCORE_PARAMS,
     MetricsSmoother,
     NoSmoother,
-    OneEuroFilter,
     OneEuroParams,
 )
 
 from factories import NEUTRAL, metrics
+from one_euro import OneEuroFilter
 
 FPS = 30.0
 def _filter(p: OneEuroParams) -> OneEuroFilter:

@@ -6,7 +6,7 @@ A profile is a small JSON file of numbers in ``calibration/`` (or
 active profile (sidebar) applies to the live camera, the clip and the snapshot alike.
 
 Live: the page hands a :class:`~posecoach.calibration.CalibrationRecorder` to the browser
-session's :class:`~posecoach.ui.engine.LiveCoach`; the video callback feeds it and draws its
+session's :class:`~posecoach.live.LiveCoach`; the video callback feeds it and draws its
 prompt on the picture, and a fragment here polls its immutable state for the prompt,
 countdown and feedback. Nothing in this module runs on the video thread.
 """
@@ -21,23 +21,27 @@ from dataclasses import dataclass
 import streamlit as st
 
 from posecoach.calibration import (
+    PHASE_TITLES,
     CalibrationError,
     CalibrationProfile,
     CalibrationRecorder,
     CalibrationState,
     PhaseRejected,
+    PhaseSamples,
+    Window,
     list_profiles,
     load_profile_or_warn,
     profile_dir,
     save_profile,
     validate_name,
 )
-from posecoach.calibration_run import Window
 from posecoach.detector import ModelError
+from posecoach.live import LiveCoach
+from posecoach.report import before_after_medians
 from posecoach.results import FrameResult
+from posecoach.runs import ClipRun, calibrate_clip
 from posecoach.sources import SourceError
 from posecoach.ui import panels
-from posecoach.ui.engine import PHASE_TITLES, ClipRun, LiveCoach, before_after_medians, calibrate_clip
 
 #: Session-state key of the profile picker.
 PROFILE_KEY = "pc-profile"
@@ -139,6 +143,15 @@ def _fmt(metric: str, value: float) -> str:
 
 #: Between the uncalibrated and the calibrated value in a table cell.
 ARROW = " \u2192 "
+#: The before/after table's column for each calibration phase.
+PHASE_COLUMNS: Mapping[str, str] = {"neutral": "Relaxed", "smile": "Big smile", "closed": "Eyes closed"}
+
+
+def phase_columns(
+    profile: CalibrationProfile, samples: Mapping[str, PhaseSamples], phases: tuple[str, ...] = tuple(PHASE_COLUMNS)
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """The before/after medians of each recorded phase among ``phases``, by column title."""
+    return {PHASE_COLUMNS[p]: before_after_medians(profile, samples[p].metrics) for p in phases if p in samples}
 
 
 def before_after_table(columns: Mapping[str, Mapping[str, tuple[float, float]]], *, key: str) -> None:
@@ -321,13 +334,9 @@ def _live_done(
             st.error(f"The profile could not be saved: {entry['error']}")
         else:
             st.success(f"Calibrated for {profile.name}: saved to {entry['saved']}. Coaching now follows your face.")
-    samples = recorder.samples
     snapshot = coach.session.snapshot()
-    columns = {
-        "Relaxed": before_after_medians(profile, samples["neutral"].metrics) if "neutral" in samples else {},
-        "Big smile": before_after_medians(profile, samples["smile"].metrics) if "smile" in samples else {},
-        "Now": before_after_medians(profile, [snapshot.result]) if snapshot.result is not None else {},
-    }
+    columns = phase_columns(profile, recorder.samples, ("neutral", "smile"))
+    columns["Now"] = before_after_medians(profile, [snapshot.result]) if snapshot.result is not None else {}
     st.markdown("**Your metrics before and after calibration**")
     before_after_table(columns, key="pc-before-after")
     with st.expander("What was learned"):
@@ -404,12 +413,7 @@ def _run_clip_calibration(
     except ModelError as e:
         panels.model_error(e)
         return
-    columns = {
-        "Relaxed": before_after_medians(cal.profile, cal.samples["neutral"].metrics),
-        "Big smile": before_after_medians(cal.profile, cal.samples["smile"].metrics),
-    }
-    if "closed" in cal.samples:
-        columns["Eyes closed"] = before_after_medians(cal.profile, cal.samples["closed"].metrics)
+    columns = phase_columns(cal.profile, cal.samples)
     st.session_state[_CLIP_RESULT_KEY] = {"name": name, "path": str(path), "clip": clip_id, "columns": columns}
     use_profile(name)
     st.rerun()  # the picker, and the clip's coaching, follow the new profile

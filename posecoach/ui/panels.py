@@ -1,7 +1,7 @@
 """Streamlit panels: each draws one part of the page and returns plain values.
 
 No measuring, scoring or cue logic lives here: the panels show what
-:class:`~posecoach.session.CoachSession` and :class:`~posecoach.ui.engine.LiveCoach` hand out.
+:class:`~posecoach.session.CoachSession` and :class:`~posecoach.live.LiveCoach` hand out.
 """
 
 from __future__ import annotations
@@ -20,15 +20,9 @@ from posecoach.overlay import Detail
 from posecoach.results import TargetScore
 from posecoach.session import Capture, SessionSnapshot
 from posecoach.targets import Target
-from posecoach.ui.engine import (
-    CoachSettings,
-    LiveStats,
-    capture_jpeg,
-    capture_name,
-    capture_record,
-    captures_zip,
-    no_face_seconds,
-)
+from posecoach.live import LiveStats
+from posecoach.report import capture_jpeg, capture_name, capture_record, captures_zip, no_face_seconds
+from posecoach.runs import CoachSettings
 
 SOURCE_LIVE = "Live camera"
 SOURCE_VIDEO = "Practise on a video"

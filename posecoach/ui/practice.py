@@ -1,7 +1,8 @@
 """Practising without a live camera: an uploaded clip, or a single snapshot.
 
-Both run posecoach's own loop (sources + :class:`~posecoach.session.CoachSession`) on the
-page thread and show the same panel as the live camera, next to an annotated preview.
+Both run posecoach's own flows (:func:`posecoach.runs.run_clip`,
+:class:`posecoach.runs.PhotoCoach`) on the page thread and show the same panel as the live
+camera, next to an annotated preview.
 Uploads are read from memory; nothing is written to disk unless the person downloads it,
 or calibrates from the clip (:func:`posecoach.ui.calibrate.clip_form` saves the profile).
 Bad files (empty, not a video, cut short, a photo) get a one-line reason, never a traceback.
@@ -9,22 +10,21 @@ Bad files (empty, not a video, cut short, a photo) get a one-line reason, never 
 
 from __future__ import annotations
 
-import weakref
-
 import streamlit as st
 
-from posecoach.detector import FaceTracker, ModelError, TrackerMode
+from posecoach.detector import ModelError
+from posecoach.runs import CoachSettings, PhotoCoach, run_clip
 from posecoach.sources import SourceError
 from posecoach.targets import Target
 from posecoach.ui import calibrate, panels
-from posecoach.ui.engine import CoachSettings, close_at_exit, decode_photo, looks_like_photo, run_clip, run_photo
 from posecoach.ui.panels import model_error
+from posecoach.uploads import looks_like_photo
 
 VIDEO_TYPES = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
 _CLIP_KEY = "pc-clip-run"
 _PHOTO_KEY = "pc-photo-run"
-_PHOTO_TRACKER_KEY = "pc-photo-tracker"
+_PHOTO_COACH_KEY = "pc-photo-coach"
 
 
 def video_page(target: Target, settings: CoachSettings) -> None:
@@ -91,22 +91,12 @@ def video_page(target: Target, settings: CoachSettings) -> None:
     panels.gallery(run.snapshot.captures, key="clip")
 
 
-def _photo_tracker() -> FaceTracker:
-    """The browser session's IMAGE-mode landmarker for snapshots, created once."""
-    holder = st.session_state.get(_PHOTO_TRACKER_KEY)
-    if holder is None:
-        holder = _TrackerHolder(FaceTracker(mode=TrackerMode.IMAGE))
-        st.session_state[_PHOTO_TRACKER_KEY] = holder
-    return holder.tracker
-
-
-class _TrackerHolder:
-    """Closes its tracker when the browser session (and so this holder) goes away."""
-
-    def __init__(self, tracker: FaceTracker) -> None:
-        self.tracker = close_at_exit(tracker)
-        self._finalizer = weakref.finalize(self, tracker.close)
-        self._finalizer.atexit = False  # too late by then: close_at_exit does it
+def _photo_coach() -> PhotoCoach:
+    """The browser session's snapshot coach (one IMAGE-mode landmarker), created once."""
+    coach = st.session_state.get(_PHOTO_COACH_KEY)
+    if coach is None:
+        coach = st.session_state[_PHOTO_COACH_KEY] = PhotoCoach()
+    return coach
 
 
 def snapshot_page(target: Target, settings: CoachSettings) -> None:
@@ -126,8 +116,7 @@ def snapshot_page(target: Target, settings: CoachSettings) -> None:
     cached = st.session_state.get(_PHOTO_KEY)
     if cached is None or cached[0] != run_key:
         try:
-            tracker = _photo_tracker()
-            run = run_photo(decode_photo(chosen.getvalue()), tracker, target, settings)
+            run = _photo_coach().run(chosen.getvalue(), chosen.name, target, settings)
         except ModelError as e:
             model_error(e)
             return

@@ -1,13 +1,13 @@
 """The live camera page: streamlit-webrtc in, the coaching panel polled beside it.
 
-The browser sends the camera over WebRTC to this server; :class:`~posecoach.ui.engine.LiveCoach`
+The browser sends the camera over WebRTC to this server; :class:`~posecoach.live.LiveCoach`
 (the ``video_frame_callback``) coaches every frame on streamlit-webrtc's worker thread and
 sends the annotated picture back. The page never waits on the worker: while the stream plays,
 a fragment re-draws the panel from the session's lock-guarded snapshot a few times a second.
 
 ICE servers: none by default (``{"iceServers": []}``: host candidates only, which is all a
 browser on this machine or the same LAN needs, and nothing is contacted outside). For remote
-use set ``POSECOACH_ICE_SERVERS`` (see :func:`posecoach.ui.engine.ice_servers_from_env`).
+use set ``POSECOACH_ICE_SERVERS`` (see :func:`posecoach.ui.server.ice_servers_from_env`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from posecoach.detector import ModelError
 from posecoach.targets import Target
 from posecoach.ui import calibrate, panels
-from posecoach.ui.engine import CoachSettings, LiveCoach, ice_servers_from_env, install_log_forwarding
+from posecoach.live import LiveCoach
+from posecoach.runs import CoachSettings
+from posecoach.ui.server import ice_servers_from_env, install_log_forwarding
 from posecoach.ui.panels import model_error
 
 log = logging.getLogger("posecoach.ui")

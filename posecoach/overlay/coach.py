@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from posecoach.coaching import NO_FACE_TEXT
+from posecoach.overlay.text import AA, FONT, SMALL_FONT, ascii_text, wrap_words
 from posecoach.results import Cue, FrameResult
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -47,17 +48,8 @@ LIPS_OUTER: tuple[int, ...] = (
 EYE_RIGHT: tuple[int, ...] = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 EYE_LEFT: tuple[int, ...] = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 
-_FONT = cv2.FONT_HERSHEY_DUPLEX
-_SMALL_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_AA = cv2.LINE_AA
 #: Half-width of the head-angle guide, in degrees.
 _GUIDE_SPAN_DEG = 35.0
-#: Hershey fonts are ASCII only: typographic characters a cue may contain, spelled in ASCII.
-_ASCII = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-",
-     "\u2026": "...", "\u00b0": " deg", "\u2192": "->", "\u2190": "<-", "\u2191": "^", "\u2193": "v",
-     "\u00a0": " "}
-)  # fmt: skip
 
 
 class Detail(str, enum.Enum):
@@ -219,7 +211,7 @@ class Annotator:
         xy[:, 1] = pts[:, 1] * h
         loops = np.split(xy, self._splits) if len(self._splits) else [xy]
         thin = max(1, round(h / 360.0))
-        cv2.polylines(image, loops, True, self.style.outline_bgr, thin, _AA)
+        cv2.polylines(image, loops, True, self.style.outline_bgr, thin, AA)
 
     def _draw_score(self, image: np.ndarray, result: FrameResult, lay: _Layout, threshold: float) -> None:
         x, y, bw, bh = lay.bar
@@ -241,26 +233,26 @@ class Annotator:
             label = "score --"
         tick = tx0 + round((tx1 - tx0) * max(0.0, min(100.0, threshold)) / 100.0)
         cv2.line(image, (tick, track_y0 - pad // 2 - 1), (tick, track_y1 + 1), self.style.text_bgr, 1, cv2.LINE_8)
-        cv2.putText(image, label, (tx0, track_y0 - pad), _FONT, 0.55 * lay.u, self.style.text_bgr, lay.thin, _AA)
+        cv2.putText(image, label, (tx0, track_y0 - pad), FONT, 0.55 * lay.u, self.style.text_bgr, lay.thin, AA)
         if result.n_faces > 1 and result.metrics is not None:
             note = f"{result.n_faces} faces: coaching the largest"
-            cv2.putText(image, note, (x, y + bh + round(14 * lay.u)), _SMALL_FONT, lay.small_scale,
-                        self.style.near_bgr, lay.thin, _AA)  # fmt: skip
+            cv2.putText(image, note, (x, y + bh + round(14 * lay.u)), SMALL_FONT, lay.small_scale,
+                        self.style.near_bgr, lay.thin, AA)  # fmt: skip
 
     def _draw_hold(self, image: np.ndarray, result: FrameResult, lay: _Layout) -> None:
         cx, cy = lay.ring_center
         r = lay.ring_radius
         hold = result.hold
-        cv2.circle(image, (cx, cy), r, self.style.muted_bgr, 1, _AA)
+        cv2.circle(image, (cx, cy), r, self.style.muted_bgr, 1, AA)
         if hold.held:
-            cv2.circle(image, (cx, cy), r, self.style.good_bgr, -1, _AA)
+            cv2.circle(image, (cx, cy), r, self.style.good_bgr, -1, AA)
         elif hold.progress > 0.0:
             end = -90.0 + 360.0 * max(0.0, min(1.0, hold.progress))
-            cv2.ellipse(image, (cx, cy), (r, r), 0.0, -90.0, end, self.style.good_bgr, lay.thick + 1, _AA)
+            cv2.ellipse(image, (cx, cy), (r, r), 0.0, -90.0, end, self.style.good_bgr, lay.thick + 1, AA)
         text = str(hold.holds)
-        (tw, th), _ = cv2.getTextSize(text, _SMALL_FONT, 0.45 * lay.u, lay.thin)
-        cv2.putText(image, text, (cx - tw // 2, cy + th // 2), _SMALL_FONT, 0.45 * lay.u, self.style.text_bgr,
-                    lay.thin, _AA)  # fmt: skip
+        (tw, th), _ = cv2.getTextSize(text, SMALL_FONT, 0.45 * lay.u, lay.thin)
+        cv2.putText(image, text, (cx - tw // 2, cy + th // 2), SMALL_FONT, 0.45 * lay.u, self.style.text_bgr,
+                    lay.thin, AA)  # fmt: skip
 
     def _draw_guide(
         self, image: np.ndarray, result: FrameResult, lay: _Layout, mirrored: bool, target: Target | None
@@ -282,7 +274,7 @@ class Annotator:
             (ylo, yhi), (plo, phi) = window
             xa, xb = sorted((cx + sx * _clampf(ylo) * scale, cx + sx * _clampf(yhi) * scale))
             ya, yb = sorted((cy - _clampf(phi) * scale, cy - _clampf(plo) * scale))
-            cv2.rectangle(image, (round(xa), round(ya)), (round(xb), round(yb)), self.style.good_bgr, lay.thin, _AA)
+            cv2.rectangle(image, (round(xa), round(ya)), (round(xb), round(yb)), self.style.good_bgr, lay.thin, AA)
         if result.score is not None:
             for name in ("yaw", "pitch"):
                 ms = result.score.metric(name)
@@ -295,14 +287,14 @@ class Annotator:
         # Roll: the tilt of the line through the dot, as the picture shows it.
         rr = math.radians(roll) * (-1.0 if mirrored else 1.0)
         dx, dy = math.cos(rr) * 0.28 * size, -math.sin(rr) * 0.28 * size
-        cv2.line(image, (round(px - dx), round(py - dy)), (round(px + dx), round(py + dy)), colour, lay.thin, _AA)
-        cv2.circle(image, (round(px), round(py)), max(3, round(5 * lay.u)), colour, -1, _AA)
+        cv2.line(image, (round(px - dx), round(py - dy)), (round(px + dx), round(py + dy)), colour, lay.thin, AA)
+        cv2.circle(image, (round(px), round(py)), max(3, round(5 * lay.u)), colour, -1, AA)
         if self.detail is Detail.FULL:
             shown_yaw = yaw * sx
             text = f"yaw {shown_yaw:+.0f} pitch {pitch:+.0f} roll {roll * sx:+.0f}"
-            (tw, _), _ = cv2.getTextSize(text, _SMALL_FONT, lay.small_scale, lay.thin)
-            cv2.putText(image, text, (gx + size - tw, gy + size + round(14 * lay.u)), _SMALL_FONT, lay.small_scale,
-                        self.style.text_bgr, lay.thin, _AA)  # fmt: skip
+            (tw, _), _ = cv2.getTextSize(text, SMALL_FONT, lay.small_scale, lay.thin)
+            cv2.putText(image, text, (gx + size - tw, gy + size + round(14 * lay.u)), SMALL_FONT, lay.small_scale,
+                        self.style.text_bgr, lay.thin, AA)  # fmt: skip
 
     def _draw_cue(self, image: np.ndarray, result: FrameResult, lay: _Layout) -> None:
         cue: Cue = result.cue
@@ -314,7 +306,7 @@ class Annotator:
         self._darken(image, 0, top, w, h)
         colour = self.style.good_bgr if result.hold.held else self.style.text_bgr
         for line, scale, thickness, org in lines:
-            cv2.putText(image, line, org, _FONT, scale, colour, thickness, _AA)
+            cv2.putText(image, line, org, FONT, scale, colour, thickness, AA)
 
     def _cue_layout(
         self, text: str, w: int, h: int, lay: _Layout
@@ -327,13 +319,13 @@ class Annotator:
         cached = self._cue_cache.get(key)
         if cached is not None:
             return cached
-        clean = text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+        clean = ascii_text(text)
         max_w = w - 2 * lay.margin
         scale = 0.9 * lay.u * self.style.cue_scale
         thickness = max(1, round(2 * lay.u))
 
         def width(s: str) -> int:
-            return cv2.getTextSize(s, _FONT, scale, thickness)[0][0]
+            return cv2.getTextSize(s, FONT, scale, thickness)[0][0]
 
         # Shrink a little to fit one line; past that, wrap into lines of similar length.
         while scale > 0.7 * lay.u * self.style.cue_scale and width(clean) > max_w:
@@ -346,12 +338,12 @@ class Annotator:
             lines = wrap_words(clean, lambda s: width(s) <= limit)
             if any(width(line) > max_w for line in lines):
                 lines = wrap_words(clean, lambda s: width(s) <= max_w)
-        line_h = cv2.getTextSize("Ag", _FONT, scale, thickness)[0][1]
+        line_h = cv2.getTextSize("Ag", FONT, scale, thickness)[0][1]
         gap = round(line_h * 0.6)
         bottom = h - lay.margin - max(0, (lay.band_h - line_h - 2 * lay.margin) // 2)
         out = []
         for i, line in enumerate(reversed(lines)):
-            tw = cv2.getTextSize(line, _FONT, scale, thickness)[0][0]
+            tw = cv2.getTextSize(line, FONT, scale, thickness)[0][0]
             y = bottom - i * (line_h + gap)
             out.append((line, scale, thickness, (max(lay.margin, (w - tw) // 2), y)))
         out.reverse()
@@ -380,19 +372,3 @@ def _angle_window(target: Target | None) -> tuple[tuple[float, float], tuple[flo
         return None
     span = (-_GUIDE_SPAN_DEG, _GUIDE_SPAN_DEG)
     return (yaw or span, pitch or span)
-
-
-def wrap_words(text: str, fits) -> list[str]:  # noqa: ANN001 - Callable[[str], bool]
-    """Greedy word wrap into lines for which ``fits(line)`` holds (a long word gets its own line)."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if current and not fits(candidate):
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines or [text]
