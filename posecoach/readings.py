@@ -1,0 +1,207 @@
+"""Fitted readings: small logistic models whose coefficients live in a versioned asset file.
+
+A reading that can be learned from labelled faces (today: ``smile``) is not hand-tuned: a
+regularised logistic regression over a few named features is fitted by
+``benchmarks/fit_readings.py`` with k-fold cross-validation, and its coefficients are written
+to ``assets/readings/<name>_v<N>.json``. This module loads and validates such a file (strict at
+the door, like the targets: a bad file raises :class:`ReadingsError` naming the file, the field
+and the reason) and applies it as a pure function.
+
+The model's output is mapped to the documented 0..1 scale::
+
+    z = bias + sum(weight_i * (feature_i - centre_i) / scale_i)     # the fitted logit
+    reading = 1 / (1 + exp(-(gain * z + logit(threshold))))
+
+so the fitted decision boundary ``z = 0`` sits exactly at ``threshold`` (0.35 for smile: the
+documented "a person would call this smiling"), and ``gain`` spreads the scale so a broad smile
+reads near 1 and a relaxed face near 0 (see the file's ``notes`` for how it was chosen).
+
+Example::
+
+    model = smile_model()
+    model.reading(model.features_from(values_by_name))  # 0..1
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Where the shipped coefficient files live (a source checkout or an editable install).
+READINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "readings"
+#: The smile model in use.
+SMILE_MODEL_FILE = READINGS_DIR / "smile_v1.json"
+
+#: Feature names a smile model may use (computed by :func:`posecoach.metrics.smile_features`).
+SMILE_FEATURES: tuple[str, ...] = (
+    "mouth_smile_sqrt",  # sqrt of the mean of mouthSmileLeft/Right (MediaPipe's AU12)
+    "corner_lift",  # mouth corners above the inner-lip centre, head frame, over interocular
+    "lip_gap",  # inner lips apart, over interocular
+    "mouth_press",  # mean mouthPress* (AU24)
+    "mouth_frown",  # mean mouthFrown* (AU15)
+    "mouth_stretch",  # mean mouthStretch* (AU20)
+    "mouth_pucker",  # mouthPucker (AU18)
+    "mouth_shrug_lower",  # mouthShrugLower (AU17, chin raiser)
+    "mouth_roll_lower",  # mouthRollLower (AU28)
+    "brow_down",  # mean browDown* (AU4)
+)
+
+_KEYS = ("name", "version", "features", "centre", "scale", "weights", "bias", "threshold", "gain", "fitted_on", "notes")
+
+
+class ReadingsError(ValueError):
+    """A coefficient file that cannot be used: ``"<file>: <field>: <reason>"``."""
+
+    def __init__(self, path: str | Path, field: str, reason: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.reason = reason
+        super().__init__(": ".join(part for part in (self.path, field, reason) if part))
+
+
+@dataclass(frozen=True)
+class LinearReading:
+    """A fitted logistic reading (see the module doc for the formula).
+
+    Attributes:
+        name: the reading (``"smile"``).
+        version: the file's version number.
+        features: feature names, a subset of the reading's known features, in order.
+        centre, scale: per-feature standardisation (the training mean and standard deviation).
+        weights: per-feature weight on the standardised feature.
+        bias: the logit's constant.
+        threshold: the reading at the fitted decision boundary (0..1, exclusive).
+        gain: spread of the 0..1 scale around ``threshold`` (> 0).
+        fitted_on: what the coefficients were fitted on (free text).
+        notes: how, and the cross-validated figures (free text).
+    """
+
+    name: str
+    version: int
+    features: tuple[str, ...]
+    centre: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    gain: float
+    fitted_on: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        # Folded once: logit = offset + sum(k_i * x_i); reading = sigmoid(gain * logit + shift).
+        k = tuple(w / s for w, s in zip(self.weights, self.scale))
+        object.__setattr__(self, "_k", k)
+        object.__setattr__(self, "_offset", self.bias - sum(ki * c for ki, c in zip(k, self.centre)))
+        object.__setattr__(self, "_shift", math.log(self.threshold / (1.0 - self.threshold)))
+
+    def logit(self, x: tuple[float, ...]) -> float:
+        """The fitted logit of one feature vector (in :attr:`features` order); 0 = the boundary."""
+        z = self._offset  # type: ignore[attr-defined]
+        for ki, xi in zip(self._k, x):  # type: ignore[attr-defined]
+            z += ki * xi
+        return z
+
+    def reading(self, x: tuple[float, ...]) -> float:
+        """The 0..1 reading of one feature vector (``threshold`` at the boundary)."""
+        t = self.gain * self.logit(x) + self._shift  # type: ignore[attr-defined]
+        if t < -40.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-t))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(self, k)) for k in _KEYS)}
+
+
+def _number(path: Path, field: str, v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+        raise ReadingsError(path, field, f"expected a finite number, got {v!r}")
+    return float(v)
+
+
+def reading_from_dict(data: object, path: str | os.PathLike[str], known: tuple[str, ...]) -> LinearReading:
+    """Validate a decoded coefficient file; ``known`` lists the feature names allowed.
+
+    Raises:
+        ReadingsError: naming the file, the field and the reason.
+    """
+    p = Path(path)
+    if not isinstance(data, Mapping):
+        raise ReadingsError(p, "", f"expected a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ReadingsError(p, unknown[0], f"unknown field; expected one of {', '.join(_KEYS)}")
+    for key in _KEYS[:9]:
+        if key not in data:
+            raise ReadingsError(p, key, "missing")
+    name = data["name"]
+    if not isinstance(name, str) or not name:
+        raise ReadingsError(p, "name", f"expected a non-empty string, got {name!r}")
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ReadingsError(p, "version", f"expected an integer >= 1, got {version!r}")
+    features = data["features"]
+    if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
+        raise ReadingsError(p, "features", f"expected a non-empty list of names, got {features!r}")
+    for i, f in enumerate(features):
+        if f not in known:
+            raise ReadingsError(p, f"features[{i}]", f"unknown feature {f!r}; expected one of {', '.join(known)}")
+    if len(set(features)) != len(features):
+        raise ReadingsError(p, "features", "a feature is listed twice")
+    vectors: dict[str, tuple[float, ...]] = {}
+    for key in ("centre", "scale", "weights"):
+        v = data[key]
+        if not isinstance(v, list) or len(v) != len(features):
+            raise ReadingsError(p, key, f"expected a list of {len(features)} numbers (one per feature), got {v!r}")
+        vectors[key] = tuple(_number(p, f"{key}[{i}]", x) for i, x in enumerate(v))
+    for i, s in enumerate(vectors["scale"]):
+        if s <= 0.0:
+            raise ReadingsError(p, f"scale[{i}]", f"expected a number > 0, got {s!r}")
+    bias = _number(p, "bias", data["bias"])
+    threshold = _number(p, "threshold", data["threshold"])
+    if not 0.0 < threshold < 1.0:
+        raise ReadingsError(p, "threshold", f"expected a number between 0 and 1 (exclusive), got {threshold!r}")
+    gain = _number(p, "gain", data["gain"])
+    if gain <= 0.0:
+        raise ReadingsError(p, "gain", f"expected a number > 0, got {gain!r}")
+    texts = {}
+    for key in ("fitted_on", "notes"):
+        v = data.get(key, "")
+        if not isinstance(v, str):
+            raise ReadingsError(p, key, f"expected a string, got {v!r}")
+        texts[key] = v
+    return LinearReading(
+        name, version, tuple(features), vectors["centre"], vectors["scale"], vectors["weights"], bias, threshold,
+        gain, texts["fitted_on"], texts["notes"],
+    )  # fmt: skip
+
+
+def load_reading(path: str | os.PathLike[str], known: tuple[str, ...] = SMILE_FEATURES) -> LinearReading:
+    """Load and validate a coefficient file (see :func:`reading_from_dict`).
+
+    Raises:
+        ReadingsError: the file is missing, unreadable, not JSON or not a valid model.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadingsError(p, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReadingsError(p, "", f"unreadable: {e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ReadingsError(p, "", f"not valid JSON: {e.msg} (line {e.lineno})") from None
+    return reading_from_dict(data, p, known)
+
+
+@lru_cache(maxsize=1)
+def smile_model() -> LinearReading:
+    """The shipped smile model (:data:`SMILE_MODEL_FILE`), loaded once per process."""
+    return load_reading(SMILE_MODEL_FILE, SMILE_FEATURES)
