@@ -111,15 +111,25 @@ def track_images(images: list[np.ndarray], tracker: FaceTracker) -> list[FaceFra
 
 
 def track_genki(
-    scale: float = 4.0, *, every: int = 1, fresh: bool = False, root: Path = GENKI, verbose: bool = True
+    scale: float = 4.0,
+    *,
+    every: int = 1,
+    flip: bool = False,
+    fresh: bool = False,
+    root: Path = GENKI,
+    verbose: bool = True,
 ) -> Genki:
-    """Every ``every``-th GENKI crop through the real tracker (cached, see the module doc)."""
+    """Every ``every``-th GENKI crop through the real tracker (cached, see the module doc).
+
+    ``flip``: mirror each crop first (a mirrored face is another real face: checks that a
+    reading does not depend on which way a face is turned).
+    """
     files, smile, pose = genki_labels(root)
     idx = np.arange(0, len(files), every)
     key = hashlib.sha256(
         json.dumps([MODEL_SHA256, scale, BORDER, BORDER_BGR, files[::every], "v1"]).encode()
     ).hexdigest()[:16]
-    path = CACHE / f"genki_x{scale:g}_every{every}_{key}.npz"
+    path = CACHE / f"genki_x{scale:g}_every{every}{'_flip' if flip else ''}_{key}.npz"
     if path.exists() and not fresh:
         z = np.load(path)
         wh = tuple(int(v) for v in z["image_wh"])
@@ -133,7 +143,8 @@ def track_genki(
     wh = (0, 0)
     with native_stderr_silenced(True), FaceTracker(mode=TrackerMode.IMAGE) as tracker:
         for k, i in enumerate(idx):
-            img = prepare_crop(read_crop(files[i], root), scale)
+            crop = read_crop(files[i], root)
+            img = prepare_crop(cv2.flip(crop, 1) if flip else crop, scale)
             wh = (img.shape[1], img.shape[0])
             f = tracker.process(img)
             if f.has_face:

@@ -49,7 +49,7 @@ from posecoach.geometry import (
     plausible_geometry,
     rotation_matrix,
 )
-from posecoach.readings import SMILE_FEATURES, LinearReading, smile_model
+from posecoach.readings import SMILE_FEATURES, GazeModel, LinearReading, gaze_model, smile_model
 from posecoach.results import BS, EyeState, FaceFrame, Metrics
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "eye_state",
     "face_geometry",
     "framing",
+    "gaze_features",
     "gaze_on_lens",
     "genuine_smile",
     "distress",
@@ -88,6 +89,10 @@ _FROWN = (BS["mouthFrownLeft"], BS["mouthFrownRight"])
 _BROW_DOWN = (BS["browDownLeft"], BS["browDownRight"])
 _BROW_INNER_UP = BS["browInnerUp"]
 _BROW_OUTER_UP = (BS["browOuterUpLeft"], BS["browOuterUpRight"])
+_LOOK_UP = (BS["eyeLookUpLeft"], BS["eyeLookUpRight"])
+_LOOK_IN_L, _LOOK_IN_R = BS["eyeLookInLeft"], BS["eyeLookInRight"]
+_LOOK_OUT_L, _LOOK_OUT_R = BS["eyeLookOutLeft"], BS["eyeLookOutRight"]
+_UPPER_UP = (BS["mouthUpperUpLeft"], BS["mouthUpperUpRight"])
 _PRESS = (BS["mouthPressLeft"], BS["mouthPressRight"])
 _PUCKER = BS["mouthPucker"]
 _SHRUG_LOWER = BS["mouthShrugLower"]
@@ -103,9 +108,8 @@ EYES_CLOSED_BELOW = 0.25
 #: Below this mean eye_open the lids count as lowered (a downward glance lowers them).
 EYES_LOWERED_BELOW = 0.5
 #: Gaze-down evidence (see :func:`looking_down_score`) above which lowered lids mean
-#: "looking down" rather than "blinking". A blink raises eyeLookDown too, but by no more
-#: than ~0.2 over eyeBlink (0.14-0.19 on the recorded blink).
-LOOKING_DOWN_ABOVE = 0.3
+#: "looking down" rather than "blinking" (the recorded blink: 0.15-0.18).
+LOOKING_DOWN_ABOVE = 0.25
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -138,14 +142,21 @@ def eye_openness(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[flo
 def looking_down_score(face: FaceFrame, pitch: float = 0.0) -> float:
     """Evidence, roughly 0..1, that lowered lids come from a downward glance, not a blink.
 
-    ``mean(eyeLookDown) - mean(eyeBlink)``: MediaPipe raises eyeLookDown during a blink as
-    well (0.5-0.76 on the recorded blink), but there eyeBlink rises almost as much; a
-    glance down raises eyeLookDown far more than eyeBlink. A head bowed by more than 10
-    degrees (``pitch`` < -10, degrees) adds to the evidence, up to +0.3 at -40.
+    In a glance down the upper lid follows the eye down while the eye rotates down
+    (``eyeLookDown*`` high); in a blink the lids meet, and MediaPipe raises eyeLookDown too,
+    but ``eyeBlink*`` almost as much (the recorded blink in single_face.mp4: eyeLookDown
+    0.54-0.75, eyeLookDown - eyeBlink 0.15-0.18). So::
+
+        mean(eyeLookDown) - mean(eyeBlink)
+          + 0.5 * ramp(mean(eyeLookDown), 0.80, 1.00)   # an eye turned further down than a blink shows
+          + 0.3 * ramp(-pitch, 5, 25)                   # a bowed head (pitch, degrees)
+
+    On GENKI-4K the faces that look down with lowered lids (by eye: 2268, 2269, 3213, 3230)
+    score 0.29-0.42.
     """
     b = face.blendshapes
-    gaze = _mean2(b, _LOOK_DOWN) - _mean2(b, _BLINK)
-    return gaze + 0.3 * _ramp(-pitch, 10.0, 40.0)
+    down = _mean2(b, _LOOK_DOWN)
+    return down - _mean2(b, _BLINK) + 0.5 * _ramp(down, 0.8, 1.0) + 0.3 * _ramp(-pitch, 5.0, 25.0)
 
 
 def eye_state(face: FaceFrame, eye_open: tuple[float, float], pitch: float = 0.0) -> EyeState:
@@ -211,13 +222,47 @@ def smile(face: FaceFrame, geom: FaceGeometry | None = None, model: LinearReadin
 
 
 def distress(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
-    """Sadness or crying, 0..1 (placeholder)."""
-    return 0.0
+    """Sadness or crying, 0 (none) .. 1: a FACS rule, since no labelled data exists.
+
+    Sadness raises and knits the inner brows (AU1 + AU4: ``browInnerUp`` and ``browDown*``
+    together) and pulls the lips down, presses them or raises the chin (AU15 ``mouthFrown*``,
+    AU24 ``mouthPress*``, AU17 ``mouthShrugLower``, AU20 ``mouthStretch*``); crying adds eyes
+    squeezed shut (``eyeBlink*`` on both eyes) over pressed lips. A laugh squeezes the eyes
+    too, but opens the mouth and raises the upper lip (AU25-27, AU10), which cancels it::
+
+        knit    = ramp(min(browInnerUp, browDown), 0.10, 0.30)
+        mouth   = ramp(max(frown, press, shrugLower, stretch), 0.10, 0.35)
+        pressed = ramp(max(frown, press, shrugLower, rollLower), 0.20, 0.45)
+        shut    = ramp(min(eyeBlink of both eyes), 0.45, 0.65)
+        laugh   = ramp(lip gap, 0.10, 0.20) * ramp(mouthUpperUp, 0.15, 0.35)
+        distress = max(knit * max(mouth, shut), shut * pressed) * (1 - laugh)
+
+    The lower ends sit above what smiling GENKI-4K faces show (99th percentiles: knit 0.07,
+    both eyes' blink 0.47, press 0.33): checked in benchmarks/truth.py, where it takes no
+    labelled smile below 0.35 that the model put above.
+    """
+    g = _geom(face, geom)
+    b = face.blendshapes.tolist()
+    brow_down = 0.5 * (b[_BROW_DOWN[0]] + b[_BROW_DOWN[1]])
+    frown = 0.5 * (b[_FROWN[0]] + b[_FROWN[1]])
+    press = 0.5 * (b[_PRESS[0]] + b[_PRESS[1]])
+    stretch = 0.5 * (b[_STRETCH[0]] + b[_STRETCH[1]])
+    knit = _ramp(min(b[_BROW_INNER_UP], brow_down), 0.10, 0.30)
+    mouth = _ramp(max(frown, press, b[_SHRUG_LOWER], stretch), 0.10, 0.35)
+    pressed = _ramp(max(frown, press, b[_SHRUG_LOWER], b[_ROLL_LOWER]), 0.20, 0.45)
+    shut = _ramp(min(b[_BLINK[0]], b[_BLINK[1]]), 0.45, 0.65)
+    laugh = _ramp(g.lip_gap, 0.10, 0.20) * _ramp(0.5 * (b[_UPPER_UP[0]] + b[_UPPER_UP[1]]), 0.15, 0.35)
+    return max(knit * max(mouth, shut), shut * pressed) * (1.0 - laugh)
 
 
 def _open_gate(eye_open: tuple[float, float]) -> float:
     """1 for open eyes, fading to 0 as the mean eye_open falls from 0.45 to 0.2 (a blink)."""
     return _ramp(0.5 * (eye_open[0] + eye_open[1]), 0.2, 0.45)
+
+
+def _visible_gate(eye_open: tuple[float, float]) -> float:
+    """1 while the eyes are open at all (mean eye_open >= EYES_CLOSED_BELOW), 0 when shut (0.1)."""
+    return _ramp(0.5 * (eye_open[0] + eye_open[1]), 0.1, EYES_CLOSED_BELOW)
 
 
 def cheek_raise(
@@ -271,35 +316,49 @@ def genuine_smile(
     return math.sqrt(max(0.0, s) * cheek_raise(face, g, eye_open))
 
 
+def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float, float]:
+    """The eye-rotation sensors ``gaze_on_lens`` reads: ``(iris_x, look_x, iris_y, look_y)``.
+
+    ``iris_x``/``iris_y``: the iris centres' mean offset from the eye-corner midpoints along
+    the face's x (toward the image's right) and y (down the face), over eye width.
+    ``look_x``: ``eyeLook*`` toward the image's right, ``(In + Out toward it) - (away)`` over
+    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved.
+    """
+    g = _geom(face, geom)
+    b = face.blendshapes.tolist()
+    # The image-left eye is the subject's right: its "In" points to the image's right.
+    look_x = 0.5 * ((b[_LOOK_IN_R] + b[_LOOK_OUT_L]) - (b[_LOOK_OUT_R] + b[_LOOK_IN_L]))
+    look_y = 0.5 * ((b[_LOOK_UP[0]] + b[_LOOK_UP[1]]) - (b[_LOOK_DOWN[0]] + b[_LOOK_DOWN[1]]))
+    return 0.5 * (g.iris_x[0] + g.iris_x[1]), look_x, 0.5 * (g.iris_y[0] + g.iris_y[1]), look_y
+
+
 def gaze_on_lens(
     face: FaceFrame,
     geom: FaceGeometry | None = None,
     yaw: float = 0.0,
     pitch: float = 0.0,
     eye_open: tuple[float, float] | None = None,
-    sigma_deg: float = 10.0,
+    model: GazeModel | None = None,
 ) -> float:
-    """How directly the eyes look into the camera, 0..1 (1 = into the lens).
+    """How directly the eyes look into the camera, 0..1 (1 = into the lens; >= 0.6 = on it).
 
-    Gaze direction = head pose (``yaw``, ``pitch``, degrees, view-relative as from
-    :func:`head_angles`) + eye-in-head rotation. The eye rotation comes from the iris
-    centres (468, 473) relative to the eye corners: an eyeball of radius ~0.4 eye widths
-    turns by ``asin(offset / 0.4)``. Vertically the iris sits ~0.06 eye widths above the
-    corner line in primary gaze (measured on four people), which is taken off first.
-    Scored with a Gaussian of ``sigma_deg`` on the total angular miss, times
-    :func:`_open_gate` (shut eyes look nowhere).
+    Gaze = head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`)
+    + eye-in-head rotation, estimated from the iris landmarks and ``eyeLook*`` together
+    (:func:`gaze_features`, mixed by the fitted :class:`~posecoach.readings.GazeModel`,
+    whose gains were fitted on GENKI-4K faces looking into the camera with their heads turned
+    up to ~30 degrees: a head turned away with the eyes brought back to the lens reads on it).
+    Scored as ``exp(-d^2 / 2)`` with ``d`` the horizontal and vertical misses over the model's
+    ``sigma_deg``, times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
+    smile still look where they look).
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
-    ix = 0.5 * (g.iris_x[0] + g.iris_x[1])
-    iy = 0.5 * (g.iris_y[0] + g.iris_y[1]) + 0.06
-    eye_yaw = math.degrees(math.asin(max(-1.0, min(1.0, ix / 0.4))))
-    eye_down = math.degrees(math.asin(max(-1.0, min(1.0, iy / 0.4))))
-    miss_yaw = yaw + eye_yaw
-    miss_pitch = pitch - eye_down
-    miss2 = (miss_yaw * miss_yaw + miss_pitch * miss_pitch) / (sigma_deg * sigma_deg)
-    return math.exp(-0.5 * miss2) * _open_gate(eye_open)
+    m = gaze_model() if model is None else model
+    eye_h, eye_v = m.eye_angles(*gaze_features(face, g))
+    dh = (yaw + eye_h) / m.sigma_deg[0]
+    dv = (pitch + eye_v) / m.sigma_deg[1]
+    return math.exp(-0.5 * (dh * dh + dv * dv)) * _visible_gate(eye_open)
 
 
 def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
@@ -349,8 +408,8 @@ def compute_metrics(face: FaceFrame, geom: FaceGeometry | None = None) -> Metric
     eyes_open = eye_openness(face, g)
     eyes = eye_state(face, eyes_open, pitch)
     s = smile(face, g)
-    # Eyes glancing down are not on the lens, whatever the iris landmarks suggest.
-    gaze = 0.0 if eyes is EyeState.LOOKING_DOWN else gaze_on_lens(face, g, yaw, pitch, eyes_open)
+    # Eyes glancing down or shut are not on the lens, whatever the iris landmarks suggest.
+    gaze = gaze_on_lens(face, g, yaw, pitch, eyes_open) if eyes is EyeState.OPEN else 0.0
     fx, fy, fh = framing(face, g)
     return Metrics(
         yaw=yaw,

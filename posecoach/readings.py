@@ -16,10 +16,13 @@ so the fitted decision boundary ``z = 0`` sits exactly at ``threshold`` (0.35 fo
 documented "a person would call this smiling"), and ``gain`` spreads the scale so a broad smile
 reads near 1 and a relaxed face near 0 (see the file's ``notes`` for how it was chosen).
 
+``gaze_v1.json`` holds the eye-in-head rotation model of ``gaze_on_lens`` (:class:`GazeModel`),
+fitted by the same script on faces that look into the camera.
+
 Example::
 
     model = smile_model()
-    model.reading(model.features_from(values_by_name))  # 0..1
+    model.reading((0.8, 0.12, ...))  # one value per name in model.features -> 0..1
 """
 
 from __future__ import annotations
@@ -205,3 +208,101 @@ def load_reading(path: str | os.PathLike[str], known: tuple[str, ...] = SMILE_FE
 def smile_model() -> LinearReading:
     """The shipped smile model (:data:`SMILE_MODEL_FILE`), loaded once per process."""
     return load_reading(SMILE_MODEL_FILE, SMILE_FEATURES)
+
+
+#: The gaze model in use.
+GAZE_MODEL_FILE = READINGS_DIR / "gaze_v1.json"
+_GAZE_PAIRS = ("iris_x", "look_x", "iris_y", "look_y")
+_GAZE_KEYS = ("name", "version", *_GAZE_PAIRS, "iris_weight", "sigma_deg", "fitted_on", "notes")
+
+
+@dataclass(frozen=True)
+class GazeModel:
+    """Eye-in-head rotation from the iris landmarks and ``eyeLook*``, fitted on faces that
+    look into the camera (see ``benchmarks/fit_readings.py``).
+
+    Each of ``iris_x``, ``look_x``, ``iris_y``, ``look_y`` is ``(offset, per_deg)``: the sensor
+    reads ``offset + per_deg * eye_angle_deg`` (horizontal: toward the image's right;
+    vertical: up). The two sensors of an axis are mixed with ``iris_weight`` on the iris.
+    ``sigma_deg`` = (horizontal, vertical) miss in degrees at which ``gaze_on_lens`` reads
+    exp(-1/2) = 0.61.
+    """
+
+    name: str
+    version: int
+    iris_x: tuple[float, float]
+    look_x: tuple[float, float]
+    iris_y: tuple[float, float]
+    look_y: tuple[float, float]
+    iris_weight: float
+    sigma_deg: tuple[float, float]
+    fitted_on: str = ""
+    notes: str = ""
+
+    def eye_angles(self, iris_x: float, look_x: float, iris_y: float, look_y: float) -> tuple[float, float]:
+        """(toward the image's right, up) eye-in-head rotation in degrees."""
+        w = self.iris_weight
+        h = w * (iris_x - self.iris_x[0]) / self.iris_x[1] + (1 - w) * (look_x - self.look_x[0]) / self.look_x[1]
+        v = w * (iris_y - self.iris_y[0]) / self.iris_y[1] + (1 - w) * (look_y - self.look_y[0]) / self.look_y[1]
+        return h, v
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(self, k)) for k in _GAZE_KEYS)}
+
+
+def gaze_from_dict(data: object, path: str | os.PathLike[str]) -> GazeModel:
+    """Validate a decoded gaze coefficient file (raises :class:`ReadingsError`)."""
+    p = Path(path)
+    if not isinstance(data, Mapping):
+        raise ReadingsError(p, "", f"expected a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(_GAZE_KEYS))
+    if unknown:
+        raise ReadingsError(p, unknown[0], f"unknown field; expected one of {', '.join(_GAZE_KEYS)}")
+    for key in _GAZE_KEYS[:8]:
+        if key not in data:
+            raise ReadingsError(p, key, "missing")
+    if data["name"] != "gaze":
+        raise ReadingsError(p, "name", f"expected 'gaze', got {data['name']!r}")
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ReadingsError(p, "version", f"expected an integer >= 1, got {version!r}")
+    pairs: dict[str, tuple[float, float]] = {}
+    for key in (*_GAZE_PAIRS, "sigma_deg"):
+        v = data[key]
+        if not isinstance(v, list) or len(v) != 2:
+            raise ReadingsError(p, key, f"expected a list of 2 numbers, got {v!r}")
+        a, b = (_number(p, f"{key}[{i}]", x) for i, x in enumerate(v))
+        if b == 0.0 or (key == "sigma_deg" and (a <= 0.0 or b <= 0.0)):
+            raise ReadingsError(p, key, f"expected {'two numbers > 0' if key == 'sigma_deg' else 'a non-zero slope'}, got {v!r}")
+        pairs[key] = (a, b)
+    w = _number(p, "iris_weight", data["iris_weight"])
+    if not 0.0 <= w <= 1.0:
+        raise ReadingsError(p, "iris_weight", f"expected a number between 0 and 1, got {w!r}")
+    texts = {k: data.get(k, "") for k in ("fitted_on", "notes")}
+    for k, v in texts.items():
+        if not isinstance(v, str):
+            raise ReadingsError(p, k, f"expected a string, got {v!r}")
+    return GazeModel(
+        "gaze", version, pairs["iris_x"], pairs["look_x"], pairs["iris_y"], pairs["look_y"], w, pairs["sigma_deg"],
+        texts["fitted_on"], texts["notes"],
+    )  # fmt: skip
+
+
+def load_gaze(path: str | os.PathLike[str]) -> GazeModel:
+    """Load and validate a gaze coefficient file (raises :class:`ReadingsError`)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReadingsError(p, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReadingsError(p, "", f"unreadable: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ReadingsError(p, "", f"not valid JSON: {e.msg} (line {e.lineno})") from None
+    return gaze_from_dict(data, p)
+
+
+@lru_cache(maxsize=1)
+def gaze_model() -> GazeModel:
+    """The shipped gaze model (:data:`GAZE_MODEL_FILE`), loaded once per process."""
+    return load_gaze(GAZE_MODEL_FILE)
