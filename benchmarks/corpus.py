@@ -188,3 +188,40 @@ def track_clip(name: str) -> list[FaceFrame]:
             i += 1
     cap.release()
     return out
+
+
+def clip_frames(name: str) -> list[np.ndarray]:
+    """Every decoded frame of a clip (BGR), in sequential decode order."""
+    cap = cv2.VideoCapture(str(MEDIA / name))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def cover(image_bgr: np.ndarray, face: FaceFrame, part: str) -> np.ndarray:
+    """A synthetic hand over the ``"mouth"`` or the ``"eyes"`` of a real face: the face's own
+    forehead skin, with soft finger creases, filling an ellipse over the part."""
+    h, w = image_bgr.shape[:2]
+    p = face.landmarks[:, :2] * (w, h)
+    if part == "mouth":
+        c = p[[61, 291, 0, 17]].mean(axis=0)
+        rx = 0.75 * float(np.linalg.norm(p[61] - p[291]))
+        ry = 0.5 * rx
+    else:
+        c = p[[33, 263]].mean(axis=0)
+        rx = 0.6 * float(np.linalg.norm(p[33] - p[263]))
+        ry = 0.25 * rx
+    fx, fy = p[[151, 9, 108, 337]].mean(axis=0).astype(int)
+    s = max(3, int(0.02 * w))
+    skin = image_bgr[max(0, fy - s) : fy + s, max(0, fx - s) : fx + s].reshape(-1, 3).mean(axis=0)
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = ((xx - c[0]) / rx) ** 2 + ((yy - c[1]) / ry) ** 2 < 1.0
+    shade = 0.85 + 0.15 * np.cos((yy - c[1]) / (ry / 2.2) * np.pi)
+    out = image_bgr.copy()
+    out[inside] = np.clip(skin[None, :] * shade[inside][:, None], 0, 255).astype(np.uint8)
+    return out

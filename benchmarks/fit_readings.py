@@ -34,7 +34,7 @@ with open eyes and their mirror images (a mirrored face is another real face; Me
 left/right bias stays in the offset). The sensors of an axis are mixed half and half (the
 blendshapes alone scatter 6 % less on GENKI; the mix keeps a reading when one sensor is
 dead for a face). ``sigma_deg``: the axes' robust scatters, scaled together so that 95 % of
-the training faces read >= 0.6. The share printed is from 10 held-out folds.
+the training faces read >= 0.6 (the score is flat-topped, see ``GazeModel.score``). The share printed is from 10 held-out folds.
 """
 
 from __future__ import annotations
@@ -244,8 +244,8 @@ def fit_gaze(rows: np.ndarray) -> GazeModel:
     sh = 1.4826 * float(np.median(np.abs(mh - np.median(mh))))
     sv = 1.4826 * float(np.median(np.abs(mv - np.median(mv))))
     d = np.sqrt((mh / sh) ** 2 + (mv / sv) ** 2)
-    # exp(-d^2 / 2) >= 0.6  <=>  d <= sqrt(-2 ln 0.6): widen both scatters by one factor.
-    k = float(np.quantile(d, ON_LENS_SHARE)) / math.sqrt(-2.0 * math.log(ON_LENS_READS))
+    # exp(-d^4 / 2) >= 0.6  <=>  d <= (-2 ln 0.6)^(1/4): widen both scatters by one factor.
+    k = float(np.quantile(d, ON_LENS_SHARE)) / (-2.0 * math.log(ON_LENS_READS)) ** 0.25
     return GazeModel("gaze", 1, model.iris_x, model.look_x, model.iris_y, model.look_y, IRIS_WEIGHT, (sh * k, sv * k))
 
 
@@ -256,7 +256,7 @@ def gaze_misses(model: GazeModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def gaze_scores(model: GazeModel, rows: np.ndarray) -> np.ndarray:
     mh, mv = gaze_misses(model, rows)
-    return np.exp(-0.5 * ((mh / model.sigma_deg[0]) ** 2 + (mv / model.sigma_deg[1]) ** 2))
+    return np.array([model.score(h, v) for h, v in zip(mh, mv)])
 
 
 def main(argv: list[str] | None = None) -> int:

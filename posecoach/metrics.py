@@ -347,8 +347,8 @@ def gaze_on_lens(
     (:func:`gaze_features`, mixed by the fitted :class:`~posecoach.readings.GazeModel`,
     whose gains were fitted on GENKI-4K faces looking into the camera with their heads turned
     up to ~30 degrees: a head turned away with the eyes brought back to the lens reads on it).
-    Scored as ``exp(-d^2 / 2)`` with ``d`` the horizontal and vertical misses over the model's
-    ``sigma_deg``, times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
+    Scored by :meth:`~posecoach.readings.GazeModel.score` (0.6 within ~15 degrees to the side
+    or ~30 up or down, 0.3 beyond ~19 / ~37), times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
     smile still look where they look).
     """
     g = _geom(face, geom)
@@ -356,9 +356,7 @@ def gaze_on_lens(
         eye_open = eye_openness(face, g)
     m = gaze_model() if model is None else model
     eye_h, eye_v = m.eye_angles(*gaze_features(face, g))
-    dh = (yaw + eye_h) / m.sigma_deg[0]
-    dv = (pitch + eye_v) / m.sigma_deg[1]
-    return math.exp(-0.5 * (dh * dh + dv * dv)) * _visible_gate(eye_open)
+    return m.score(yaw + eye_h, pitch + eye_v) * _visible_gate(eye_open)
 
 
 def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:

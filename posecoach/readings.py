@@ -225,7 +225,9 @@ class GazeModel:
     reads ``offset + per_deg * eye_angle_deg`` (horizontal: toward the image's right;
     vertical: up). The two sensors of an axis are mixed with ``iris_weight`` on the iris.
     ``sigma_deg`` = (horizontal, vertical) miss in degrees at which ``gaze_on_lens`` reads
-    exp(-1/2) = 0.61.
+    exp(-1/2) = 0.61: with ``d`` the misses over ``sigma_deg`` (an ellipse), the score is
+    ``exp(-d^4 / 2)``, flat-topped, so the fall from "on the lens" (0.6 at d = 1) to "away"
+    (0.3 at d = 1.25) is short.
     """
 
     name: str
@@ -245,6 +247,12 @@ class GazeModel:
         h = w * (iris_x - self.iris_x[0]) / self.iris_x[1] + (1 - w) * (look_x - self.look_x[0]) / self.look_x[1]
         v = w * (iris_y - self.iris_y[0]) / self.iris_y[1] + (1 - w) * (look_y - self.look_y[0]) / self.look_y[1]
         return h, v
+
+    def score(self, miss_h: float, miss_v: float) -> float:
+        """0..1 for a gaze that misses the lens by ``miss_h`` / ``miss_v`` degrees."""
+        dh, dv = miss_h / self.sigma_deg[0], miss_v / self.sigma_deg[1]
+        d2 = dh * dh + dv * dv
+        return math.exp(-0.5 * d2 * d2)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(self, k)) for k in _GAZE_KEYS)}
