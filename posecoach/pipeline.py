@@ -80,6 +80,7 @@ class Pipeline:
         self._frame = 0
         self._face_run = 0
         self._occluded: tuple[str, ...] = ()
+        self._occlusion_due = 0  # frames until the next look for a covered mouth
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
@@ -98,7 +99,7 @@ class Pipeline:
     def reset(self) -> None:
         """Forget the face (smoothing, persistence, cue, hold progress); keep the target."""
         self._face_run = 0
-        self._occluded = ()
+        self._occluded, self._occlusion_due = (), 0
         self._smoother.reset()
         self._coach.reset()
         self._hold.reset()
@@ -135,9 +136,10 @@ class Pipeline:
             raw = None
         every = self.options.occlusion_every
         if raw is None or image is None or every <= 0:
-            self._occluded = ()
-        elif index % every == 0:
-            self._occluded = occlusion(image, face)
+            self._occluded, self._occlusion_due = (), 0
+        elif self._occlusion_due <= 0:  # a face just coached is checked at once
+            self._occluded, self._occlusion_due = occlusion(image, face), every
+        self._occlusion_due -= 1
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)
         if self._occluded and metrics is not None:

@@ -551,7 +551,7 @@ def test_smile_phase_from_neutral_frames_is_rejected(clip_observed) -> None:  # 
     with pytest.raises(PhaseRejected) as e:
         check_smile(still_neutral, check_neutral(neutral))
     assert e.value.phase == "smile"
-    assert e.value.reason.startswith("your smile was not clearly bigger than your neutral face (smile 0.00 vs 0.00")
+    assert e.value.reason.startswith("your smile was not clearly bigger than your neutral face (smile 0.05 vs 0.05")
 
 
 @pytest.mark.media
