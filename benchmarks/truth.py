@@ -49,6 +49,10 @@ from posecoach.results import BS, EyeState, FaceFrame  # noqa: E402
 
 #: GENKI faces that, by eye (the developer's, at 4x), look down with lowered lids.
 LOOKING_DOWN_BY_EYE = ("file2268.jpg", "file2269.jpg", "file3213.jpg", "file3230.jpg")
+#: GENKI faces turned >= 24 degrees whose eyes, by eye (the developer's, at 4x), look into the lens.
+TURNED_ON_LENS_BY_EYE = tuple(f"file{n:04d}.jpg" for n in (
+    670, 2228, 2658, 661, 2527, 123, 2949, 774, 2756, 612, 217, 3287, 2611, 2179, 913, 2630,
+))  # fmt: skip
 THRESHOLD = 0.35
 
 
@@ -318,6 +322,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"GENKI {label}: gaze_on_lens >= 0.6, all | eyes read open ({op.mean():.0%})",
                      f"{np.mean(s.before_gaze >= 0.6):.3f} | {np.mean(s.before_gaze[op] >= 0.6):.3f}",
                      f"{np.mean(gaze_cv[name] >= 0.6):.3f} | {np.mean(gaze_cv[name][op] >= 0.6):.3f}", "-"))  # fmt: skip
+    op = _open(r)
+    for lo in (15.0, 25.0):
+        far = op & (np.abs(r.angles[:, 0]) >= lo)
+        rows.append((f"GENKI 4x: head turned >= {lo:.0f} deg, eyes open (n={far.sum()}): gaze_on_lens >= 0.6",
+                     f"{np.mean(r.before_gaze[far] >= 0.6):.3f}", f"{np.mean(gaze_cv['x4'][far] >= 0.6):.3f}", "-"))  # fmt: skip
+    by_eye = [r.files.index(f) for f in TURNED_ON_LENS_BY_EYE if f in r.files]
+    rows.append((f"GENKI head turned >= 24 deg, on the lens by eye (n={len(by_eye)}): gaze >= 0.6",
+                 f"{np.mean(r.before_gaze[by_eye] >= 0.6):.2f}", f"{np.mean(gaze_cv['x4'][by_eye] >= 0.6):.2f}", "-"))  # fmt: skip
     turned = [i for i in range(len(r.y)) if r.gaze[i] >= 0.6 and abs(r.angles[i][0]) < 10][:400]
     for deg in (25.0, -25.0, 30.0, -30.0):
         away = [compute_metrics(eyes_turned(r.faces[i], deg)).gaze_on_lens for i in turned]

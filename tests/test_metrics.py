@@ -554,7 +554,8 @@ def test_astronaut_roll_follows_image_rotation(astronaut: dict, theta: int) -> N
     # (measured within 2.3 and 1.8 degrees of upright).
     assert m.yaw == pytest.approx(m0.yaw, abs=4.0)
     assert m.pitch == pytest.approx(m0.pitch, abs=4.0)
-    assert m.smile > 0.7 and m.eyes is EyeState.OPEN  # she smiles: 0.86-0.92
+    assert m.smile > 0.7 and m.eyes is EyeState.OPEN  # she smiles: 0.86-0.87
+    assert m.gaze_on_lens > 0.75  # she looks into the lens: 0.91-0.96 at every rotation
 
 
 @pytest.mark.parametrize("theta", [-30, 0, 30])
@@ -565,6 +566,7 @@ def test_astronaut_flip_negates_yaw_and_roll_and_swaps_eyes(astronaut: dict, the
     assert f.eye_open_left == pytest.approx(m.eye_open_right, abs=0.08)  # measured <= 0.05
     assert f.eye_open_right == pytest.approx(m.eye_open_left, abs=0.08)
     assert f.face_x == pytest.approx(1.0 - m.face_x, abs=0.02)
+    assert f.gaze_on_lens > 0.75 and abs(f.smile - m.smile) < 0.03  # gaze 0.90-0.97, smile within 0.01
 
 
 @pytest.fixture(scope="module")
