@@ -372,12 +372,15 @@ def occlusion_rows(r: Readings) -> list[tuple[str, str, str, str]]:
     frames = corpus.clip_frames("single_face.mp4")
     faces = corpus.track_clip("single_face.mp4")
     found = [bool(occlusion(corpus.cover(fr, fa, "mouth"), fa)) for fr, fa in zip(frames[::6], faces[::6])]
-    genki = [bool(occlusion(corpus.prepare_crop(corpus.read_crop(f)), fa)) for f, fa in zip(r.files[::10], r.faces[::10])]
+    genki = [bool(occlusion(corpus.prepare_crop(corpus.read_crop(f)), fa, e is EyeState.OPEN))
+             for f, fa, e in zip(r.files[::10], r.faces[::10], r.eyes[::10])]  # fmt: skip
     dim = [bool(occlusion((corpus.cover(fr, fa, "mouth") * 0.35).astype(np.uint8), fa)) for fr, fa in zip(frames[::6], faces[::6])]
+    eyes = [occlusion(corpus.cover(fr, fa, "eyes"), fa) == ("eyes",) for fr, fa in zip(frames[::6], faces[::6])]
     return [
+        (f"single_face.mp4, synthetic hand over the eyes: read 'eyes' covered (n={len(eyes)})", "-", f"{np.mean(eyes):.2f}", "-"),
         (f"single_face.mp4, synthetic hand over the mouth, dimmed to 35 %: read covered", "-", f"{np.mean(dim):.2f}", "-"),
         (f"single_face.mp4, synthetic hand over the mouth: read covered (n={len(found)})", "-", f"{np.mean(found):.2f}", "-"),
-        (f"GENKI 4x (every 10th, 64 px crops): read covered (none is)", "-", f"{np.mean(genki):.3f}", "-"),
+        (f"GENKI 4x (every 10th, 64 px crops): read covered (sunglasses count)", "-", f"{np.mean(genki):.3f}", "-"),
     ]
 
 

@@ -41,6 +41,7 @@ from posecoach.targets import Target
 HOLD_TEXT = "Hold it there"
 NO_FACE_TEXT = "Move into the frame"
 OCCLUDED_TEXT = "Move your hand away from your face"
+EYES_HIDDEN_TEXT = "Uncover your eyes: hand or sunglasses away"
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class Coach:
         self._hold_cue = Cue(target.hold_cue or HOLD_TEXT)
         self._no_face_cue = Cue(NO_FACE_TEXT)
         self._hidden_cue = Cue(OCCLUDED_TEXT, "occluded")
+        self._eyes_hidden_cue = Cue(EYES_HIDDEN_TEXT, "occluded")
         self.reset()
 
     @property
@@ -237,12 +239,14 @@ class Coach:
             self._update_size(score)
         return self._cue
 
-    def hidden(self, t_ms: float) -> Cue:  # noqa: ARG002 - same shape as update
-        """The cue for a frame whose face is partly covered: uncover it, at once (no debounce:
-        nothing else can be coached while the readings are guesses)."""
+    def hidden(self, t_ms: float, parts: tuple[str, ...] = ("mouth",)) -> Cue:  # noqa: ARG002 - shape of update
+        """The cue for a frame whose face is partly covered (``parts``: ``"mouth"``, ``"eyes"``):
+        uncover it, at once (no debounce: nothing else can be coached while the readings are
+        guesses)."""
         self._candidate = None
         self._lost_since = None
-        self._mode, self._key, self._cue = CoachMode.HIDDEN, _HOLD, self._hidden_cue
+        cue = self._eyes_hidden_cue if parts == ("eyes",) else self._hidden_cue
+        self._mode, self._key, self._cue = CoachMode.HIDDEN, _HOLD, cue
         return self._cue
 
     # -- internals -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from posecoach.coaching import Coach, HoldTracker
 from posecoach.detector import FaceTracker
 from posecoach.metrics import compute_metrics, plausible_geometry
 from posecoach.occlusion import occlusion
-from posecoach.results import FaceFrame, FrameResult, Metrics
+from posecoach.results import EyeState, FaceFrame, FrameResult, Metrics
 from posecoach.scoring import score_metrics
 from posecoach.smoothing import MetricsSmoother, NoSmoother
 from posecoach.targets import Target
@@ -41,7 +41,7 @@ class PipelineOptions:
         min_face_frames: frames a face must persist before it is coached. MediaPipe sometimes
             "finds" a face for a frame or two in a cartoon; 1 for single photos.
         blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
-        occlusion_every: look for a covered mouth every this many frames (a hand
+        occlusion_every: look for a covered mouth or eyes every this many frames (a hand
             takes longer than that to come up; the finding holds in between). 0 = never.
     """
 
@@ -80,7 +80,7 @@ class Pipeline:
         self._frame = 0
         self._face_run = 0
         self._occluded: tuple[str, ...] = ()
-        self._occlusion_due = 0  # frames until the next look for a covered mouth
+        self._occlusion_due = 0  # frames until the next look for a covered mouth or eyes
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
@@ -122,8 +122,8 @@ class Pipeline:
     def process_face(self, face: FaceFrame, image: np.ndarray | None = None) -> FrameResult:
         """Everything downstream of the detector, for one observation.
 
-        ``image``: the raw BGR frame the face was tracked in, to look for a covered mouth
-        (see :mod:`posecoach.occlusion`); None skips that check.
+        ``image``: the raw BGR frame the face was tracked in, to look for a covered mouth or
+        eyes (see :mod:`posecoach.occlusion`); None skips that check.
         """
         timer = self.timer
         t0 = time.perf_counter() if timer else 0.0
@@ -138,14 +138,14 @@ class Pipeline:
         if raw is None or image is None or every <= 0:
             self._occluded, self._occlusion_due = (), 0
         elif self._occlusion_due <= 0:  # a face just coached is checked at once
-            self._occluded, self._occlusion_due = occlusion(image, face), every
+            self._occluded, self._occlusion_due = occlusion(image, face, raw.eyes is EyeState.OPEN), every
         self._occlusion_due -= 1
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)
         if self._occluded and metrics is not None:
             # Hidden parts are guessed by the tracker: never scored, held or kept as a best frame.
             score = None
-            cue = self._coach.hidden(face.t_ms)
+            cue = self._coach.hidden(face.t_ms, self._occluded)
             hold = self._hold.update(None, face.t_ms)
         else:
             score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None

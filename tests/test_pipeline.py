@@ -139,3 +139,19 @@ def test_uncovering_the_mouth_brings_the_cue_back_at_once(astronaut_face: FaceFr
     out = [pipeline.process_face(f, covered if i < 6 else image) for i, f in enumerate(frames)]
     assert out[5].occluded and out[6].occluded == () and out[6].score is not None
     assert out[6].cue.text != out[5].cue.text
+
+
+def test_covered_eyes_are_named_and_not_scored(astronaut_face: FaceFrame) -> None:
+    import sys
+    from pathlib import Path
+
+    from posecoach.coaching import EYES_HIDDEN_TEXT
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import corpus
+
+    image = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    covered = corpus.cover(image, astronaut_face, "eyes")
+    pipeline = Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False))
+    seen = [r for r in (pipeline.process_face(f, covered) for f in replay(astronaut_face, "F" * 8)) if r.has_face]
+    assert seen and all(r.occluded == ("eyes",) and r.score is None and r.cue.text == EYES_HIDDEN_TEXT for r in seen)
