@@ -13,14 +13,16 @@ Conventions (all in the raw, un-mirrored camera image):
 * ``*_left`` / ``*_right`` are the image's left / right side. MediaPipe's ``*Left`` /
   ``*Right`` blendshapes are the subject's own sides, so the image's left eye is the
   subject's *right* eye (``eyeBlinkRight``).
-* Expression scores are 0..1 and *uncalibrated*: they are absolute readings meant to be
-  made relative to the person's neutral by the calibration stage.
+* Expression scores are 0..1 and *uncalibrated*, on a documented scale that means the same
+  for everyone (calibration then makes them relative to the person's neutral): ``smile``
+  >= 0.35 is a face a person would call smiling, ``gaze_on_lens`` >= 0.6 is looking into
+  the lens (see the README). ``smile`` and ``gaze_on_lens`` are fitted on labelled faces
+  (coefficients in ``assets/readings/``, see :mod:`posecoach.readings`); sadness, crying
+  and the glance down follow FACS rules (:func:`distress`, :func:`looking_down_score`).
 
-Landmark geometry is measured in pixels, in 3-D: ``x * width``, ``y * height`` and
-``z * width`` (MediaPipe's ``z`` is in roughly the scale of ``x``). Distances in 3-D do not
-shrink when the head turns or tilts, which keeps ratios such as eye aperture / eye width
-steady across poses. Every metric needs a handful of landmarks only; they are gathered
-once with one integer index array (:data:`_IDX`) instead of touching all 478 points.
+Landmark geometry (:mod:`posecoach.geometry`) is measured in pixels, in 3-D: ``x * width``,
+``y * height`` and ``z * width``. Distances in 3-D do not shrink when the head turns or
+tilts, which keeps ratios such as eye aperture / eye width steady across poses.
 
 MediaPipe sometimes reports a face in a cartoon or a logo for a frame or two; check
 :func:`is_plausible_face` before trusting the metrics of a frame.
@@ -98,7 +100,9 @@ _PUCKER = BS["mouthPucker"]
 _SHRUG_LOWER = BS["mouthShrugLower"]
 _ROLL_LOWER = BS["mouthRollLower"]
 
-# --- calibration-free constants, measured on the shared clips (see tests/test_metrics.py)
+# --- eye constants: set on the recorded blink of single_face.mp4 and checked on GENKI-4K,
+# where 6.6 % of the (mostly open-eyed) faces read closed, nearly all of them eyes squeezed
+# shut by a broad laugh (benchmarks/truth.py); tests/test_metrics.py holds the measurements.
 #: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0)
 #: and 1 (wide). A relaxed open eye is ~0.33-0.37 -> eye_open ~0.7-0.8.
 _APERTURE_SHUT, _APERTURE_WIDE = 0.08, 0.44
