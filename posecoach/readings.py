@@ -121,6 +121,47 @@ class LinearReading:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(self, k)) for k in _KEYS)}
 
 
+def _header(data: object, p: Path, keys: tuple[str, ...], required: int) -> tuple[str, int]:
+    """Check a decoded file's shape, unknown and missing fields, name and version."""
+    if not isinstance(data, Mapping):
+        raise ReadingsError(p, "", f"expected a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(keys))
+    if unknown:
+        raise ReadingsError(p, unknown[0], f"unknown field; expected one of {', '.join(keys)}")
+    for key in keys[:required]:
+        if key not in data:
+            raise ReadingsError(p, key, "missing")
+    name = data["name"]
+    if not isinstance(name, str) or not name:
+        raise ReadingsError(p, "name", f"expected a non-empty string, got {name!r}")
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ReadingsError(p, "version", f"expected an integer >= 1, got {version!r}")
+    return name, version
+
+
+def _texts(data: Mapping[str, Any], p: Path) -> tuple[str, str]:
+    """The free-text ``fitted_on`` and ``notes`` (optional)."""
+    out = []
+    for key in ("fitted_on", "notes"):
+        v = data.get(key, "")
+        if not isinstance(v, str):
+            raise ReadingsError(p, key, f"expected a string, got {v!r}")
+        out.append(v)
+    return out[0], out[1]
+
+
+def _read_json(p: Path) -> object:
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReadingsError(p, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReadingsError(p, "", f"unreadable: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ReadingsError(p, "", f"not valid JSON: {e.msg} (line {e.lineno})") from None
+
+
 def _number(path: Path, field: str, v: object) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
         raise ReadingsError(path, field, f"expected a finite number, got {v!r}")
@@ -134,20 +175,8 @@ def reading_from_dict(data: object, path: str | os.PathLike[str], known: tuple[s
         ReadingsError: naming the file, the field and the reason.
     """
     p = Path(path)
-    if not isinstance(data, Mapping):
-        raise ReadingsError(p, "", f"expected a JSON object, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(_KEYS))
-    if unknown:
-        raise ReadingsError(p, unknown[0], f"unknown field; expected one of {', '.join(_KEYS)}")
-    for key in _KEYS[:9]:
-        if key not in data:
-            raise ReadingsError(p, key, "missing")
-    name = data["name"]
-    if not isinstance(name, str) or not name:
-        raise ReadingsError(p, "name", f"expected a non-empty string, got {name!r}")
-    version = data["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ReadingsError(p, "version", f"expected an integer >= 1, got {version!r}")
+    name, version = _header(data, p, _KEYS, 9)
+    assert isinstance(data, Mapping)
     features = data["features"]
     if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
         raise ReadingsError(p, "features", f"expected a non-empty list of names, got {features!r}")
@@ -172,15 +201,9 @@ def reading_from_dict(data: object, path: str | os.PathLike[str], known: tuple[s
     gain = _number(p, "gain", data["gain"])
     if gain <= 0.0:
         raise ReadingsError(p, "gain", f"expected a number > 0, got {gain!r}")
-    texts = {}
-    for key in ("fitted_on", "notes"):
-        v = data.get(key, "")
-        if not isinstance(v, str):
-            raise ReadingsError(p, key, f"expected a string, got {v!r}")
-        texts[key] = v
     return LinearReading(
         name, version, tuple(features), vectors["centre"], vectors["scale"], vectors["weights"], bias, threshold,
-        gain, texts["fitted_on"], texts["notes"],
+        gain, *_texts(data, p),
     )  # fmt: skip
 
 
@@ -191,17 +214,7 @@ def load_reading(path: str | os.PathLike[str], known: tuple[str, ...] = SMILE_FE
         ReadingsError: the file is missing, unreadable, not JSON or not a valid model.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReadingsError(p, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReadingsError(p, "", f"unreadable: {e}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ReadingsError(p, "", f"not valid JSON: {e.msg} (line {e.lineno})") from None
-    return reading_from_dict(data, p, known)
+    return reading_from_dict(_read_json(p), p, known)
 
 
 @lru_cache(maxsize=1)
@@ -261,19 +274,10 @@ class GazeModel:
 def gaze_from_dict(data: object, path: str | os.PathLike[str]) -> GazeModel:
     """Validate a decoded gaze coefficient file (raises :class:`ReadingsError`)."""
     p = Path(path)
-    if not isinstance(data, Mapping):
-        raise ReadingsError(p, "", f"expected a JSON object, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(_GAZE_KEYS))
-    if unknown:
-        raise ReadingsError(p, unknown[0], f"unknown field; expected one of {', '.join(_GAZE_KEYS)}")
-    for key in _GAZE_KEYS[:8]:
-        if key not in data:
-            raise ReadingsError(p, key, "missing")
-    if data["name"] != "gaze":
-        raise ReadingsError(p, "name", f"expected 'gaze', got {data['name']!r}")
-    version = data["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ReadingsError(p, "version", f"expected an integer >= 1, got {version!r}")
+    name, version = _header(data, p, _GAZE_KEYS, 8)
+    assert isinstance(data, Mapping)
+    if name != "gaze":
+        raise ReadingsError(p, "name", f"expected 'gaze', got {name!r}")
     pairs: dict[str, tuple[float, float]] = {}
     for key in (*_GAZE_PAIRS, "sigma_deg"):
         v = data[key]
@@ -286,28 +290,16 @@ def gaze_from_dict(data: object, path: str | os.PathLike[str]) -> GazeModel:
     w = _number(p, "iris_weight", data["iris_weight"])
     if not 0.0 <= w <= 1.0:
         raise ReadingsError(p, "iris_weight", f"expected a number between 0 and 1, got {w!r}")
-    texts = {k: data.get(k, "") for k in ("fitted_on", "notes")}
-    for k, v in texts.items():
-        if not isinstance(v, str):
-            raise ReadingsError(p, k, f"expected a string, got {v!r}")
     return GazeModel(
         "gaze", version, pairs["iris_x"], pairs["look_x"], pairs["iris_y"], pairs["look_y"], w, pairs["sigma_deg"],
-        texts["fitted_on"], texts["notes"],
+        *_texts(data, p),
     )  # fmt: skip
 
 
 def load_gaze(path: str | os.PathLike[str]) -> GazeModel:
     """Load and validate a gaze coefficient file (raises :class:`ReadingsError`)."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReadingsError(p, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReadingsError(p, "", f"unreadable: {e}") from None
-    except json.JSONDecodeError as e:
-        raise ReadingsError(p, "", f"not valid JSON: {e.msg} (line {e.lineno})") from None
-    return gaze_from_dict(data, p)
+    return gaze_from_dict(_read_json(p), p)
 
 
 @lru_cache(maxsize=1)
