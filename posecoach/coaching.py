@@ -40,6 +40,8 @@ from posecoach.targets import Target
 
 HOLD_TEXT = "Hold it there"
 NO_FACE_TEXT = "Move into the frame"
+OCCLUDED_TEXT = "Move your hand away from your face"
+EYES_HIDDEN_TEXT = "Uncover your eyes: hand or sunglasses away"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class CoachMode(enum.Enum):
 
     IDLE = "idle"  # nothing seen yet (or after reset)
     NO_FACE = "no_face"  # "Move into the frame"
+    HIDDEN = "hidden"  # part of the face is covered: "Move your hand away from your face"
     CUE = "cue"  # a metric correction
     HOLD = "hold"  # the look is hit: "Hold it there"
 
@@ -189,6 +192,8 @@ class Coach:
         self.drop_ms = drop_ms
         self._hold_cue = Cue(target.hold_cue or HOLD_TEXT)
         self._no_face_cue = Cue(NO_FACE_TEXT)
+        self._hidden_cue = Cue(OCCLUDED_TEXT, "occluded")
+        self._eyes_hidden_cue = Cue(EYES_HIDDEN_TEXT, "occluded")
         self.reset()
 
     @property
@@ -214,7 +219,7 @@ class Coach:
         desired = self._desired(score)
         lost_look = self._lost_look(score, t_ms)
         if (
-            self._mode in (CoachMode.IDLE, CoachMode.NO_FACE)
+            self._mode in (CoachMode.IDLE, CoachMode.NO_FACE, CoachMode.HIDDEN)
             or (desired == _HOLD and self._mode is CoachMode.CUE)
             or (lost_look and desired != _HOLD)
         ):
@@ -232,6 +237,16 @@ class Coach:
             self._candidate = None
         if self._mode is CoachMode.CUE:
             self._update_size(score)
+        return self._cue
+
+    def hidden(self, t_ms: float, parts: tuple[str, ...] = ("mouth",)) -> Cue:  # noqa: ARG002 - shape of update
+        """The cue for a frame whose face is partly covered (``parts``: ``"mouth"``, ``"eyes"``):
+        uncover it, at once (no debounce: nothing else can be coached while the readings are
+        guesses)."""
+        self._candidate = None
+        self._lost_since = None
+        cue = self._eyes_hidden_cue if parts == ("eyes",) else self._hidden_cue
+        self._mode, self._key, self._cue = CoachMode.HIDDEN, _HOLD, cue
         return self._cue
 
     # -- internals -----------------------------------------------------------------------

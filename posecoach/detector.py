@@ -244,8 +244,18 @@ class FaceTracker:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            with _gc_paused():
-                self._landmarker.close()
+            if _pool_lock_held():
+                # Called by a finalizer that garbage collection ran inside some
+                # ThreadPoolExecutor.submit (seen in Streamlit's AppTest): that thread holds
+                # concurrent.futures' global lock, and MediaPipe's close would wait for it on
+                # this very thread forever. Close from a helper thread once the lock is free.
+                threading.Thread(target=self._close_landmarker, name="posecoach-close", daemon=True).start()
+                return
+            self._close_landmarker()
+
+    def _close_landmarker(self) -> None:
+        with _gc_paused():
+            self._landmarker.close()
 
     def __enter__(self) -> FaceTracker:
         return self
@@ -289,6 +299,14 @@ class FaceTracker:
                 return self._native.detect(image, ts, image_wh, video=video)
             result = self._landmarker.detect_for_video(image, ts) if video else self._landmarker.detect(image)
         return face_frame_from_result(result, image_wh, ts)
+
+
+def _pool_lock_held() -> bool:
+    """Whether some thread holds ``concurrent.futures``' global shutdown lock right now."""
+    import concurrent.futures.thread as cft
+
+    lock = getattr(cft, "_global_shutdown_lock", None)
+    return bool(lock is not None and lock.locked())
 
 
 _gc_lock = threading.Lock()

@@ -24,6 +24,7 @@ COLUMNS: tuple[str, ...] = (
     "t_ms",
     "face",
     "n_faces",
+    "occluded",
     "yaw",
     "pitch",
     "roll",
@@ -60,6 +61,7 @@ def result_row(result: FrameResult) -> dict[str, Any]:
         "t_ms": _number(result.t_ms, 1),
         "face": m is not None,
         "n_faces": result.n_faces if m is not None else 0,
+        "occluded": bool(result.occluded) if m is not None else None,
     }
     for name in _ANGLES:
         row[name] = _number(getattr(m, name), 2) if m is not None else None

@@ -13,14 +13,16 @@ Conventions (all in the raw, un-mirrored camera image):
 * ``*_left`` / ``*_right`` are the image's left / right side. MediaPipe's ``*Left`` /
   ``*Right`` blendshapes are the subject's own sides, so the image's left eye is the
   subject's *right* eye (``eyeBlinkRight``).
-* Expression scores are 0..1 and *uncalibrated*: they are absolute readings meant to be
-  made relative to the person's neutral by the calibration stage.
+* Expression scores are 0..1 and *uncalibrated*, on a documented scale that means the same
+  for everyone (calibration then makes them relative to the person's neutral): ``smile``
+  >= 0.35 is a face a person would call smiling, ``gaze_on_lens`` >= 0.6 is looking into
+  the lens (see the README). ``smile`` and ``gaze_on_lens`` are fitted on labelled faces
+  (coefficients in ``assets/readings/``, see :mod:`posecoach.readings`); sadness, crying
+  and the glance down follow FACS rules (:func:`distress`, :func:`looking_down_score`).
 
-Landmark geometry is measured in pixels, in 3-D: ``x * width``, ``y * height`` and
-``z * width`` (MediaPipe's ``z`` is in roughly the scale of ``x``). Distances in 3-D do not
-shrink when the head turns or tilts, which keeps ratios such as eye aperture / eye width
-steady across poses. Every metric needs a handful of landmarks only; they are gathered
-once with one integer index array (:data:`_IDX`) instead of touching all 478 points.
+Landmark geometry (:mod:`posecoach.geometry`) is measured in pixels, in 3-D: ``x * width``,
+``y * height`` and ``z * width``. Distances in 3-D do not shrink when the head turns or
+tilts, which keeps ratios such as eye aperture / eye width steady across poses.
 
 MediaPipe sometimes reports a face in a cartoon or a logo for a frame or two; check
 :func:`is_plausible_face` before trusting the metrics of a frame.
@@ -37,11 +39,19 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from posecoach.geometry import (
+    FaceGeometry,
+    face_geometry,
+    head_angles,
+    is_plausible_face,
+    plausible_geometry,
+    rotation_matrix,
+)
+from posecoach.readings import SMILE_FEATURES, GazeModel, LinearReading, gaze_model, smile_model
 from posecoach.results import BS, EyeState, FaceFrame, Metrics
 
 __all__ = [
@@ -56,9 +66,10 @@ __all__ = [
     "eye_state",
     "face_geometry",
     "framing",
+    "gaze_features",
     "gaze_on_lens",
     "genuine_smile",
-    "grimace",
+    "distress",
     "head_angles",
     "is_plausible_face",
     "plausible_geometry",
@@ -66,37 +77,9 @@ __all__ = [
     "mouth_open",
     "rotation_matrix",
     "smile",
+    "smile_features",
     "squinch",
 ]
-
-# --- landmark indices -------------------------------------------------------------------
-# Per eye, ordered (image-left eye, image-right eye) = (subject's right, subject's left).
-_EYE_CORNER_A = (33, 362)  # the corner on the image-left end of each eye
-_EYE_CORNER_B = (133, 263)  # the corner on the image-right end of each eye
-_EYE_UPPER = ((160, 159, 158), (385, 386, 387))  # upper lid, paired with _EYE_LOWER
-_EYE_LOWER = ((144, 145, 153), (380, 374, 373))
-_IRIS = (468, 473)  # iris centres (refined landmarks)
-_MOUTH = (61, 291, 13, 14)  # corner image-left, corner image-right, inner upper lip, inner lower lip
-_FACE = (10, 152, 234, 454, 1)  # forehead top, chin, cheek image-left, cheek image-right, nose tip
-
-#: Every landmark the metrics read, gathered once per frame.
-_IDX = np.array(
-    [
-        *_EYE_CORNER_A,
-        *_EYE_CORNER_B,
-        *np.ravel(_EYE_UPPER),
-        *np.ravel(_EYE_LOWER),
-        *_IRIS,
-        *_MOUTH,
-        *_FACE,
-    ],
-    dtype=np.intp,
-)
-# Row slices into the gathered array, in the order above.
-_CA, _CB, _UP, _LO, _IR = slice(0, 2), slice(2, 4), slice(4, 10), slice(10, 16), slice(16, 18)
-_M_L, _M_R, _LIP_U, _LIP_D = 18, 19, 20, 21
-_FOREHEAD, _CHIN = 22, 23
-_FACE_ROWS = slice(22, 26)  # forehead, chin, both cheeks (the nose tip, row 26, adds relief)
 
 # --- blendshape indices (image-left eye = subject's right) ------------------------------
 _BLINK = (BS["eyeBlinkRight"], BS["eyeBlinkLeft"])
@@ -108,8 +91,18 @@ _FROWN = (BS["mouthFrownLeft"], BS["mouthFrownRight"])
 _BROW_DOWN = (BS["browDownLeft"], BS["browDownRight"])
 _BROW_INNER_UP = BS["browInnerUp"]
 _BROW_OUTER_UP = (BS["browOuterUpLeft"], BS["browOuterUpRight"])
+_LOOK_UP = (BS["eyeLookUpLeft"], BS["eyeLookUpRight"])
+_LOOK_IN_L, _LOOK_IN_R = BS["eyeLookInLeft"], BS["eyeLookInRight"]
+_LOOK_OUT_L, _LOOK_OUT_R = BS["eyeLookOutLeft"], BS["eyeLookOutRight"]
+_UPPER_UP = (BS["mouthUpperUpLeft"], BS["mouthUpperUpRight"])
+_PRESS = (BS["mouthPressLeft"], BS["mouthPressRight"])
+_PUCKER = BS["mouthPucker"]
+_SHRUG_LOWER = BS["mouthShrugLower"]
+_ROLL_LOWER = BS["mouthRollLower"]
 
-# --- calibration-free constants, measured on the shared clips (see tests/test_metrics.py)
+# --- eye constants: set on the recorded blink of single_face.mp4 and checked on GENKI-4K,
+# where 6.6 % of the (mostly open-eyed) faces read closed, nearly all of them eyes squeezed
+# shut by a broad laugh (benchmarks/truth.py); tests/test_metrics.py holds the measurements.
 #: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0)
 #: and 1 (wide). A relaxed open eye is ~0.33-0.37 -> eye_open ~0.7-0.8.
 _APERTURE_SHUT, _APERTURE_WIDE = 0.08, 0.44
@@ -119,233 +112,8 @@ EYES_CLOSED_BELOW = 0.25
 #: Below this mean eye_open the lids count as lowered (a downward glance lowers them).
 EYES_LOWERED_BELOW = 0.5
 #: Gaze-down evidence (see :func:`looking_down_score`) above which lowered lids mean
-#: "looking down" rather than "blinking". A blink raises eyeLookDown too, but by no more
-#: than ~0.2 over eyeBlink (0.14-0.19 on the recorded blink).
-LOOKING_DOWN_ABOVE = 0.3
-
-
-# --- head pose ---------------------------------------------------------------------------
-def head_angles(matrix: np.ndarray, *, view_relative: bool = True) -> tuple[float, float, float]:
-    """Yaw, pitch and roll in degrees from MediaPipe's 4x4 facial transformation matrix.
-
-    The matrix maps the canonical face (x to the image's right, y up, z out of the face
-    toward the camera when frontal) into an OpenGL-style camera space (x right, y up, the
-    camera looking down -z). Its rotation is decomposed as ``Ry(yaw) @ Rx(-pitch) @
-    Rz(roll)``: ``pitch = asin(R[1,2])`` is the forward vector's climb and stays within
-    ±90 degrees, so no axis order flip can turn a level head into ±180 degrees.
-
-    Signs: ``yaw`` > 0 when the nose points toward the image's right edge; ``pitch`` > 0
-    when the chin lifts; ``roll`` > 0 when the face turns counter-clockwise in the image
-    (the image-right eye higher).
-
-    Args:
-        matrix: ``(4, 4)`` facial transformation matrix (rotation may carry a scale).
-        view_relative: measure the pose against the line of sight from the camera to the
-            face (the translation) instead of the optical axis. A face near the top of a
-            wide frame that looks into the lens then reads pitch ~0, as a photographer
-            would see it, and rotating the image leaves yaw and pitch unchanged.
-
-    Returns:
-        ``(yaw, pitch, roll)`` in degrees; ``(0, 0, 0)`` for a zero (no-face) matrix.
-    """
-    # Plain floats: on a 4x4 matrix numpy's per-call overhead is most of the cost.
-    (r00, r01, r02, tx), (r10, r11, r12, ty), (r20, r21, r22, tz) = np.asarray(matrix).tolist()[:3]
-    n0 = math.sqrt(r00 * r00 + r10 * r10 + r20 * r20)
-    n1 = math.sqrt(r01 * r01 + r11 * r11 + r21 * r21)
-    n2 = math.sqrt(r02 * r02 + r12 * r12 + r22 * r22)
-    if not (n0 > 1e-9 and n1 > 1e-9 and n2 > 1e-9):  # also False for NaN
-        return 0.0, 0.0, 0.0
-    # Remove any uniform scale so asin sees a unit vector.
-    r = ((r00 / n0, r01 / n1, r02 / n2), (r10 / n0, r11 / n1, r12 / n2), (r20 / n0, r21 / n1, r22 / n2))
-    if view_relative:
-        dist = math.sqrt(tx * tx + ty * ty + tz * tz)
-        if dist > 1e-9:
-            r = _t_matmul(_view_rotation((-tx / dist, -ty / dist, -tz / dist)), r)
-    yaw = math.degrees(math.atan2(r[0][2], r[2][2]))
-    pitch = math.degrees(math.asin(max(-1.0, min(1.0, r[1][2]))))
-    roll = math.degrees(math.atan2(r[1][0], r[1][1]))
-    return yaw, pitch, roll
-
-
-_Mat3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
-
-
-def _view_rotation(to_camera: tuple[float, float, float]) -> _Mat3:
-    """The rotation ``Ry(a) @ Rx(-b)`` that turns the +z axis onto the unit vector ``to_camera``."""
-    a = math.atan2(to_camera[0], to_camera[2])
-    b = math.asin(max(-1.0, min(1.0, to_camera[1])))
-    ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
-    # Ry(a) @ Rx(-b), written out: columns are the rotated x, y and z axes.
-    return ((ca, -sa * sb, sa * cb), (0.0, cb, sb), (-sa, -ca * sb, ca * cb))
-
-
-def _t_matmul(a: _Mat3, b: _Mat3) -> _Mat3:
-    """``a.T @ b`` for 3x3 matrices as nested tuples."""
-    return tuple(  # type: ignore[return-value]
-        tuple(a[0][i] * b[0][j] + a[1][i] * b[1][j] + a[2][i] * b[2][j] for j in range(3)) for i in range(3)
-    )
-
-
-def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """The 3x3 rotation with the given angles (degrees), inverse of :func:`head_angles`.
-
-    ``Ry(yaw) @ Rx(-pitch) @ Rz(roll)`` in the conventions of :func:`head_angles`
-    (useful to build synthetic faces and test fixtures).
-    """
-    y, p, r = (math.radians(v) for v in (yaw, pitch, roll))
-    ry = np.array([[math.cos(y), 0.0, math.sin(y)], [0.0, 1.0, 0.0], [-math.sin(y), 0.0, math.cos(y)]])
-    rx = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(p), math.sin(p)], [0.0, -math.sin(p), math.cos(p)]])
-    rz = np.array([[math.cos(r), -math.sin(r), 0.0], [math.sin(r), math.cos(r), 0.0], [0.0, 0.0, 1.0]])
-    return ry @ rx @ rz
-
-
-# --- landmark geometry -------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FaceGeometry:
-    """Pose-independent landmark measurements of one face, computed once per frame.
-
-    Lengths are ratios (unitless). Per-eye pairs are ``(image-left eye, image-right eye)``.
-    The face frame: ``x`` from the image-left eye to the image-right eye, ``y`` from the
-    eyes toward the mouth (down the face), both in 3-D.
-
-    Attributes:
-        interocular_px: distance between the eye centres, pixels (3-D).
-        eye_aperture: mean lid-to-lid distance over eye width, per eye (~0.36 relaxed,
-            ~0.29 in a broad smile, ~0.08 shut).
-        lower_lid: lower-lid height below the eye-corner line over eye width, per eye
-            (smaller = lower lid raised; ~0.12 relaxed, ~0.04-0.09 with a cheek raise).
-        iris_x: iris centre offset from the eye-corner midpoint along face x over eye
-            width, per eye (> 0 toward the image's right).
-        iris_y: the same along face y (> 0 down the face; ~-0.03..-0.09 looking ahead).
-        mouth_width: corner-to-corner over interocular (~0.7 relaxed, ~1.1 broad smile).
-        corner_lift: height of the lip-line centre below the mouth corners, over mouth
-            width (> 0 when the corners are above the centre, i.e. turned up).
-        lip_gap: inner-lip gap over interocular (0 closed).
-        eye_mouth: eye-midpoint to mouth-midpoint distance over interocular (~0.9-1.3).
-        face_length: forehead-to-chin over interocular (~2.4-2.9).
-        relief: depth spread of the sampled landmarks along the face normal (nose tip to
-            cheeks) over interocular (~1.4-1.7; does not change with head turns).
-        centre_xy: face centre as fractions of the frame width and height.
-        height_frac: forehead-to-chin distance in the image over the frame height.
-    """
-
-    interocular_px: float
-    eye_aperture: tuple[float, float]
-    lower_lid: tuple[float, float]
-    iris_x: tuple[float, float]
-    iris_y: tuple[float, float]
-    mouth_width: float
-    corner_lift: float
-    lip_gap: float
-    eye_mouth: float
-    face_length: float
-    relief: float
-    centre_xy: tuple[float, float]
-    height_frac: float
-
-
-def face_geometry(face: FaceFrame) -> FaceGeometry:
-    """Measure the landmark geometry every metric uses (see :class:`FaceGeometry`).
-
-    ``face`` must have a face (478 landmarks). Works in pixels, in 3-D (``z * width``).
-    """
-    return _face_geometry(face.landmarks[_IDX].tolist(), face.image_wh)
-
-
-def _face_geometry(points: list[list[float]], image_wh: tuple[int, int]) -> FaceGeometry:
-    """:func:`face_geometry` from the :data:`_IDX` landmarks, normalised, as lists of floats.
-
-    Plain Python floats on purpose: on 3-vectors numpy's per-call overhead is most of the
-    cost, and right after inference has evicted the caches the first few ufunc calls cost
-    ~20 us each. Gathering with ``landmarks[_IDX].tolist()`` calls no ufunc.
-    """
-    w, h = image_wh
-    w, h = float(w or 1), float(h or 1)
-    p = [(x * w, y * h, z * w) for x, y, z in points]
-
-    ca, cb = p[_CA], p[_CB]  # eye corners, (image-left eye, image-right eye)
-    eye_c = (_mid(ca[0], cb[0]), _mid(ca[1], cb[1]))  # eye centres
-    eye_w = (_dist(cb[0], ca[0]), _dist(cb[1], ca[1]))  # eye widths
-    up, lo = p[_UP], p[_LO]  # upper and lower lid, three points per eye
-    aperture = tuple(sum(_dist(up[3 * e + k], lo[3 * e + k]) for k in range(3)) / (3.0 * eye_w[e]) for e in (0, 1))
-
-    ex = _sub(eye_c[1], eye_c[0])
-    io = _len(ex) or 1.0
-    ex = _scale(ex, 1.0 / io)
-    eye_mid = _mid(eye_c[0], eye_c[1])
-    mouth_mid = _mid(p[_M_L], p[_M_R])
-    ey = _sub(mouth_mid, eye_mid)
-    eye_mouth = _len(ey)
-    ey = _sub(ey, _scale(ex, _dot(ey, ex)))
-    ey = _scale(ey, 1.0 / (_len(ey) or 1.0))
-
-    lower = tuple(_dot(_sub(_mean3(lo[3 * e : 3 * e + 3]), eye_c[e]), ey) / eye_w[e] for e in (0, 1))
-    iris_rel = (_sub(p[_IR][0], eye_c[0]), _sub(p[_IR][1], eye_c[1]))
-    iris_x = tuple(_dot(iris_rel[e], ex) / eye_w[e] for e in (0, 1))
-    iris_y = tuple(_dot(iris_rel[e], ey) / eye_w[e] for e in (0, 1))
-
-    mouth_w = _dist(p[_M_L], p[_M_R]) or 1.0
-    # Lip-line centre minus corners, along the face's down axis: > 0 = corners up.
-    lift = _dot(_sub(_mid(p[_LIP_U], p[_LIP_D]), mouth_mid), ey)
-    normal = _cross(ex, ey)
-    depth = [_dot(q, normal) for q in p]  # along the face normal, so head turns do not change it
-    rim = p[_FACE_ROWS]
-    fx = 0.25 * (rim[0][0] + rim[1][0] + rim[2][0] + rim[3][0])
-    fy = 0.25 * (rim[0][1] + rim[1][1] + rim[2][1] + rim[3][1])
-    top, chin = p[_FOREHEAD], p[_CHIN]
-    return FaceGeometry(
-        interocular_px=io,
-        eye_aperture=aperture,  # type: ignore[arg-type]
-        lower_lid=lower,  # type: ignore[arg-type]
-        iris_x=iris_x,  # type: ignore[arg-type]
-        iris_y=iris_y,  # type: ignore[arg-type]
-        mouth_width=mouth_w / io,
-        corner_lift=lift / mouth_w,
-        lip_gap=_dist(p[_LIP_U], p[_LIP_D]) / io,
-        eye_mouth=eye_mouth / io,
-        face_length=_dist(top, chin) / io,
-        relief=(max(depth) - min(depth)) / io,
-        centre_xy=(fx / w, fy / h),
-        height_frac=math.hypot(top[0] - chin[0], top[1] - chin[1]) / h,
-    )
-
-
-# Small 3-vector helpers on plain floats (points are lists from ``ndarray.tolist()``).
-_V3 = tuple[float, float, float]
-
-
-def _sub(a: Sequence[float], b: Sequence[float]) -> _V3:
-    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
-
-
-def _mid(a: Sequence[float], b: Sequence[float]) -> _V3:
-    return (0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), 0.5 * (a[2] + b[2]))
-
-
-def _mean3(q: Sequence[Sequence[float]]) -> _V3:
-    """Mean of three points."""
-    a, b, c = q
-    return ((a[0] + b[0] + c[0]) / 3.0, (a[1] + b[1] + c[1]) / 3.0, (a[2] + b[2] + c[2]) / 3.0)
-
-
-def _scale(a: Sequence[float], k: float) -> _V3:
-    return (a[0] * k, a[1] * k, a[2] * k)
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
-def _len(a: Sequence[float]) -> float:
-    return math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
-
-
-def _dist(a: Sequence[float], b: Sequence[float]) -> float:
-    return _len(_sub(a, b))
-
-
-def _cross(a: Sequence[float], b: Sequence[float]) -> _V3:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+#: "looking down" rather than "blinking" (the recorded blink: 0.15-0.18).
+LOOKING_DOWN_ABOVE = 0.25
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -378,14 +146,21 @@ def eye_openness(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[flo
 def looking_down_score(face: FaceFrame, pitch: float = 0.0) -> float:
     """Evidence, roughly 0..1, that lowered lids come from a downward glance, not a blink.
 
-    ``mean(eyeLookDown) - mean(eyeBlink)``: MediaPipe raises eyeLookDown during a blink as
-    well (0.5-0.76 on the recorded blink), but there eyeBlink rises almost as much; a
-    glance down raises eyeLookDown far more than eyeBlink. A head bowed by more than 10
-    degrees (``pitch`` < -10, degrees) adds to the evidence, up to +0.3 at -40.
+    In a glance down the upper lid follows the eye down while the eye rotates down
+    (``eyeLookDown*`` high); in a blink the lids meet, and MediaPipe raises eyeLookDown too,
+    but ``eyeBlink*`` almost as much (the recorded blink in single_face.mp4: eyeLookDown
+    0.54-0.75, eyeLookDown - eyeBlink 0.15-0.18). So::
+
+        mean(eyeLookDown) - mean(eyeBlink)
+          + 0.5 * ramp(mean(eyeLookDown), 0.80, 1.00)   # an eye turned further down than a blink shows
+          + 0.3 * ramp(-pitch, 10, 30)                  # a bowed head (pitch, degrees)
+
+    A blink with the head bowed 12 degrees stays below the threshold (0.21-0.23); of the
+    GENKI-4K faces that look down with lowered lids by eye, see benchmarks/truth.py.
     """
     b = face.blendshapes
-    gaze = _mean2(b, _LOOK_DOWN) - _mean2(b, _BLINK)
-    return gaze + 0.3 * _ramp(-pitch, 10.0, 40.0)
+    down = _mean2(b, _LOOK_DOWN)
+    return down - _mean2(b, _BLINK) + 0.5 * _ramp(down, 0.8, 1.0) + 0.3 * _ramp(-pitch, 10.0, 30.0)
 
 
 def eye_state(face: FaceFrame, eye_open: tuple[float, float], pitch: float = 0.0) -> EyeState:
@@ -404,42 +179,94 @@ def eye_state(face: FaceFrame, eye_open: tuple[float, float], pitch: float = 0.0
     return EyeState.CLOSED if mean_open < EYES_CLOSED_BELOW else EyeState.OPEN
 
 
-def smile(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
-    """How much the person smiles, 0 (neutral) .. 1 (broad smile).
+def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, ...]:
+    """Every feature a smile model may use, in :data:`~posecoach.readings.SMILE_FEATURES` order.
 
-    Combines ``mouthSmile*`` (weight 0.6) with lip geometry (0.4): the mouth corners
-    turned up above the lip line (which also catches a closed-mouth smile that
-    teeth-keyed detectors miss) and the mouth widening (counted only with the corners
-    up: lips stretched flat are not a smile). A dropped jaw lowers the lip-line
-    centre more than the corners, so ``0.15 * lip gap / mouth width`` is taken off the
-    corner lift first (an open "O" of surprise is not a smile, an open laugh still is).
-    A grimace or crying face (``mouthStretch*``, ``mouthFrown*``, ``browDown*``) scales
-    the score down to 0.
+    Symmetric by construction (means of the left/right blendshapes, landmark measures across
+    the whole mouth), so a mirrored image reads the same. See ``SMILE_FEATURES`` for each one.
     """
     g = _geom(face, geom)
-    b = face.blendshapes
-    lift = g.corner_lift - 0.15 * g.lip_gap / g.mouth_width
-    # Widening counts only with the corners up: lips stretched flat or down are a grimace.
-    widen = _ramp(g.mouth_width, 0.75, 1.05) * _ramp(lift, 0.0, 0.03)
-    shape = 0.7 * _ramp(lift, 0.0, 0.09) + 0.3 * widen
-    raw = 0.6 * _mean2(b, _SMILE) + 0.4 * shape
-    return min(1.0, raw) * (1.0 - grimace(face))
+    b = face.blendshapes.tolist()
+    smile_bs = 0.5 * (b[_SMILE[0]] + b[_SMILE[1]])
+    return (
+        math.sqrt(max(0.0, smile_bs)),
+        g.corner_lift_head,
+        g.lip_gap,
+        0.5 * (b[_PRESS[0]] + b[_PRESS[1]]),
+        0.5 * (b[_FROWN[0]] + b[_FROWN[1]]),
+        0.5 * (b[_STRETCH[0]] + b[_STRETCH[1]]),
+        b[_PUCKER],
+        b[_SHRUG_LOWER],
+        b[_ROLL_LOWER],
+        0.5 * (b[_BROW_DOWN[0]] + b[_BROW_DOWN[1]]),
+    )
 
 
-def grimace(face: FaceFrame) -> float:
-    """Lips stretched or pulled down, brows lowered: 0 (none) .. 1 (crying/grimacing).
+@lru_cache(maxsize=4)
+def _model_index(model: LinearReading) -> tuple[int, ...]:
+    return tuple(SMILE_FEATURES.index(f) for f in model.features)
 
-    ``max(mouthStretch, mouthFrown) + 0.5 * browDown`` (means over both sides), ramped
-    from 0.15 to 0.5 so the small stretch of a broad laugh does not count.
+
+def smile(face: FaceFrame, geom: FaceGeometry | None = None, model: LinearReading | None = None) -> float:
+    """How much the person smiles, 0 (neutral) .. 1 (broad smile); >= 0.35 is a smile.
+
+    The fitted smile model (``assets/readings/smile_v1.json``, see :mod:`posecoach.readings`)
+    over :func:`smile_features`: MediaPipe's ``mouthSmile*`` and the mouth corners lifted
+    in the head's own frame (a closed-mouth smile counts), with the lip actions of other
+    expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
+    person would call smiling (cross-validated on GENKI-4K, see benchmarks/truth.py).
+    Then :func:`distress` (sadness, crying) scales the reading down: a face in tears is not
+    a smile, whatever the mouth corners do.
     """
-    b = face.blendshapes
-    lips = max(_mean2(b, _STRETCH), _mean2(b, _FROWN))
-    return _ramp(lips + 0.5 * _mean2(b, _BROW_DOWN), 0.15, 0.5)
+    g = _geom(face, geom)
+    m = smile_model() if model is None else model
+    x = smile_features(face, g)
+    value = m.reading(tuple(x[i] for i in _model_index(m)))
+    return value * (1.0 - distress(face, g))
+
+
+def distress(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
+    """Sadness or crying, 0 (none) .. 1: a FACS rule, since no labelled data exists.
+
+    Sadness raises and knits the inner brows (AU1 + AU4: ``browInnerUp`` and ``browDown*``
+    together) and pulls the lips down, presses them or raises the chin (AU15 ``mouthFrown*``,
+    AU24 ``mouthPress*``, AU17 ``mouthShrugLower``, AU20 ``mouthStretch*``); crying adds eyes
+    squeezed shut (``eyeBlink*`` on both eyes) over pressed lips. A laugh squeezes the eyes
+    too, but opens the mouth and raises the upper lip (AU25-27, AU10), which cancels it::
+
+        knit    = ramp(min(browInnerUp, browDown), 0.10, 0.30)
+        mouth   = ramp(max(frown, press, shrugLower, stretch), 0.10, 0.35)
+        pressed = ramp(max(frown, press, shrugLower, rollLower), 0.20, 0.45)
+        shut    = ramp(min(eyeBlink of both eyes), 0.45, 0.65)
+        laugh   = ramp(lip gap, 0.10, 0.20) * ramp(mouthUpperUp, 0.15, 0.35)
+        distress = max(knit * max(mouth, shut), shut * pressed) * (1 - laugh)
+
+    The lower ends sit above what smiling GENKI-4K faces show (99th percentiles: knit 0.07,
+    both eyes' blink 0.47, press 0.33): checked in benchmarks/truth.py, where it takes no
+    labelled smile below 0.35 that the model put above.
+    """
+    g = _geom(face, geom)
+    b = face.blendshapes.tolist()
+    brow_down = 0.5 * (b[_BROW_DOWN[0]] + b[_BROW_DOWN[1]])
+    frown = 0.5 * (b[_FROWN[0]] + b[_FROWN[1]])
+    press = 0.5 * (b[_PRESS[0]] + b[_PRESS[1]])
+    stretch = 0.5 * (b[_STRETCH[0]] + b[_STRETCH[1]])
+    knit = _ramp(min(b[_BROW_INNER_UP], brow_down), 0.10, 0.30)
+    mouth = _ramp(max(frown, press, b[_SHRUG_LOWER], stretch), 0.10, 0.35)
+    pressed = _ramp(max(frown, press, b[_SHRUG_LOWER], b[_ROLL_LOWER]), 0.20, 0.45)
+    shut = _ramp(min(b[_BLINK[0]], b[_BLINK[1]]), 0.45, 0.65)
+    laugh = _ramp(g.lip_gap, 0.10, 0.20) * _ramp(0.5 * (b[_UPPER_UP[0]] + b[_UPPER_UP[1]]), 0.15, 0.35)
+    return max(knit * max(mouth, shut), shut * pressed) * (1.0 - laugh)
 
 
 def _open_gate(eye_open: tuple[float, float]) -> float:
     """1 for open eyes, fading to 0 as the mean eye_open falls from 0.45 to 0.2 (a blink)."""
     return _ramp(0.5 * (eye_open[0] + eye_open[1]), 0.2, 0.45)
+
+
+def _visible_gate(eye_open: tuple[float, float]) -> float:
+    """1 while the eyes are open at all (mean eye_open >= EYES_CLOSED_BELOW), 0 when shut (0.1)."""
+    return _ramp(0.5 * (eye_open[0] + eye_open[1]), 0.1, EYES_CLOSED_BELOW)
 
 
 def cheek_raise(
@@ -485,12 +312,29 @@ def genuine_smile(
 ) -> float:
     """Duchenne smile, 0..1: a smile *and* a cheek raise together.
 
-    ``sqrt(smile * cheek_raise)``: 0 unless both are present, so a posed mouth-only smile
-    scores low and a squint without a smile scores 0.
+    ``sqrt(ramp(smile, 0.1, 1) * cheek_raise)``: 0 unless both are present, so a posed
+    mouth-only smile scores low and a squint without a smile scores 0 (a relaxed face's
+    smile reads ~0.05, which the ramp takes off).
     """
     g = _geom(face, geom)
     s = smile(face, g) if smile_value is None else smile_value
-    return math.sqrt(max(0.0, s) * cheek_raise(face, g, eye_open))
+    return math.sqrt(_ramp(s, 0.1, 1.0) * cheek_raise(face, g, eye_open))
+
+
+def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float, float]:
+    """The eye-rotation sensors ``gaze_on_lens`` reads: ``(iris_x, look_x, iris_y, look_y)``.
+
+    ``iris_x``/``iris_y``: the iris centres' mean offset from the eye-corner midpoints along
+    the face's x (toward the image's right) and y (down the face), over eye width.
+    ``look_x``: ``eyeLook*`` toward the image's right, ``(In + Out toward it) - (away)`` over
+    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved.
+    """
+    g = _geom(face, geom)
+    b = face.blendshapes.tolist()
+    # The image-left eye is the subject's right: its "In" points to the image's right.
+    look_x = 0.5 * ((b[_LOOK_IN_R] + b[_LOOK_OUT_L]) - (b[_LOOK_OUT_R] + b[_LOOK_IN_L]))
+    look_y = 0.5 * ((b[_LOOK_UP[0]] + b[_LOOK_UP[1]]) - (b[_LOOK_DOWN[0]] + b[_LOOK_DOWN[1]]))
+    return 0.5 * (g.iris_x[0] + g.iris_x[1]), look_x, 0.5 * (g.iris_y[0] + g.iris_y[1]), look_y
 
 
 def gaze_on_lens(
@@ -499,29 +343,25 @@ def gaze_on_lens(
     yaw: float = 0.0,
     pitch: float = 0.0,
     eye_open: tuple[float, float] | None = None,
-    sigma_deg: float = 10.0,
+    model: GazeModel | None = None,
 ) -> float:
-    """How directly the eyes look into the camera, 0..1 (1 = into the lens).
+    """How directly the eyes look into the camera, 0..1 (1 = into the lens; >= 0.6 = on it).
 
-    Gaze direction = head pose (``yaw``, ``pitch``, degrees, view-relative as from
-    :func:`head_angles`) + eye-in-head rotation. The eye rotation comes from the iris
-    centres (468, 473) relative to the eye corners: an eyeball of radius ~0.4 eye widths
-    turns by ``asin(offset / 0.4)``. Vertically the iris sits ~0.06 eye widths above the
-    corner line in primary gaze (measured on four people), which is taken off first.
-    Scored with a Gaussian of ``sigma_deg`` on the total angular miss, times
-    :func:`_open_gate` (shut eyes look nowhere).
+    Gaze = head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`)
+    + eye-in-head rotation, estimated from the iris landmarks and ``eyeLook*`` together
+    (:func:`gaze_features`, mixed by the fitted :class:`~posecoach.readings.GazeModel`,
+    whose gains were fitted on GENKI-4K faces looking into the camera with their heads turned
+    up to ~30 degrees: a head turned away with the eyes brought back to the lens reads on it).
+    Scored by :meth:`~posecoach.readings.GazeModel.score` (0.6 within ~15 degrees to the side
+    or ~30 up or down, 0.3 beyond ~19 / ~37), times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
+    smile still look where they look).
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
-    ix = 0.5 * (g.iris_x[0] + g.iris_x[1])
-    iy = 0.5 * (g.iris_y[0] + g.iris_y[1]) + 0.06
-    eye_yaw = math.degrees(math.asin(max(-1.0, min(1.0, ix / 0.4))))
-    eye_down = math.degrees(math.asin(max(-1.0, min(1.0, iy / 0.4))))
-    miss_yaw = yaw + eye_yaw
-    miss_pitch = pitch - eye_down
-    miss2 = (miss_yaw * miss_yaw + miss_pitch * miss_pitch) / (sigma_deg * sigma_deg)
-    return math.exp(-0.5 * miss2) * _open_gate(eye_open)
+    m = gaze_model() if model is None else model
+    eye_h, eye_v = m.eye_angles(*gaze_features(face, g))
+    return m.score(yaw + eye_h, pitch + eye_v) * _visible_gate(eye_open)
 
 
 def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:
@@ -554,63 +394,6 @@ def framing(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, f
     return g.centre_xy[0], g.centre_xy[1], g.height_frac
 
 
-# --- plausibility ------------------------------------------------------------------------
-#: Layout bands for a real face (3-D, over interocular). Measured on the shared media:
-#: real faces eye_mouth 0.88-1.27, face_length 2.43-2.89, relief 1.42-1.66; the phantom
-#: meshes MediaPipe fits to a cartoon title are squashed and folded: eye_mouth
-#: 0.53-0.69, face_length 1.91-2.00, relief 2.21-2.55. Bounds sit about midway.
-_EYE_MOUTH_BAND = (0.75, 1.7)
-_FACE_LENGTH_BAND = (2.2, 3.5)
-_RELIEF_MAX = 1.95
-
-
-def is_plausible_face(face: FaceFrame, geom: FaceGeometry | None = None) -> bool:
-    """Whether the landmarks look like a real human face (per frame; no persistence).
-
-    See :func:`plausible_geometry`, which also hands back the geometry it measured.
-    """
-    return plausible_geometry(face, geom) is not None
-
-
-def plausible_geometry(face: FaceFrame, geom: FaceGeometry | None = None) -> FaceGeometry | None:
-    """The face's :class:`FaceGeometry` if it looks like a real human face, else None.
-
-    The per-frame loop calls this once and passes the geometry on to :func:`compute_metrics`,
-    so the landmarks are measured once per frame.
-
-    MediaPipe sometimes fits a face mesh to a cartoon or a logo for a frame or two. Those
-    meshes are squashed top to bottom and folded in depth. A face must have:
-
-    * finite landmarks, at least 4 px between the eyes, and a transformation matrix whose
-      rotation is a proper rotation with the face in front of the camera;
-    * at least two of three layout ratios within a real face's band: eye-to-mouth over
-      interocular, forehead-to-chin over interocular, and relief (depth along the face
-      normal) over interocular. Two of three, so one odd ratio on an unusual real face is
-      forgiven; the phantoms seen so far fail all three.
-    """
-    if not face.has_face:
-        return None
-    lm = face.landmarks
-    if lm.shape != (478, 3):
-        return None
-    points = lm[_IDX].tolist()
-    if not all(math.isfinite(v) for point in points for v in point):
-        return None
-    (a, b, c, _), (d, e, f, _), (g_, h, i, tz), _ = np.asarray(face.matrix).tolist()
-    det = a * (e * i - f * h) - b * (d * i - f * g_) + c * (d * h - e * g_)
-    if not 0.5 < det < 2.0 or not tz < 0.0:
-        return None
-    g = _face_geometry(points, face.image_wh) if geom is None else geom
-    if g.interocular_px < 4.0:
-        return None
-    ok = (
-        (_EYE_MOUTH_BAND[0] <= g.eye_mouth <= _EYE_MOUTH_BAND[1])
-        + (_FACE_LENGTH_BAND[0] <= g.face_length <= _FACE_LENGTH_BAND[1])
-        + (g.relief <= _RELIEF_MAX)
-    )
-    return g if ok >= 2 else None
-
-
 # --- everything --------------------------------------------------------------------------
 def compute_metrics(face: FaceFrame, geom: FaceGeometry | None = None) -> Metrics:
     """All metrics of one face (see :class:`~posecoach.results.Metrics` for units and signs).
@@ -628,8 +411,8 @@ def compute_metrics(face: FaceFrame, geom: FaceGeometry | None = None) -> Metric
     eyes_open = eye_openness(face, g)
     eyes = eye_state(face, eyes_open, pitch)
     s = smile(face, g)
-    # Eyes glancing down are not on the lens, whatever the iris landmarks suggest.
-    gaze = 0.0 if eyes is EyeState.LOOKING_DOWN else gaze_on_lens(face, g, yaw, pitch, eyes_open)
+    # Eyes glancing down or shut are not on the lens, whatever the iris landmarks suggest.
+    gaze = gaze_on_lens(face, g, yaw, pitch, eyes_open) if eyes is EyeState.OPEN else 0.0
     fx, fy, fh = framing(face, g)
     return Metrics(
         yaw=yaw,
@@ -648,3 +431,4 @@ def compute_metrics(face: FaceFrame, geom: FaceGeometry | None = None) -> Metric
         face_y=fy,
         face_height=fh,
     )
+

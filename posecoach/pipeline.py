@@ -16,7 +16,8 @@ import numpy as np
 from posecoach.coaching import Coach, HoldTracker
 from posecoach.detector import FaceTracker
 from posecoach.metrics import compute_metrics, plausible_geometry
-from posecoach.results import FaceFrame, FrameResult, Metrics
+from posecoach.occlusion import occlusion
+from posecoach.results import EyeState, FaceFrame, FrameResult, Metrics
 from posecoach.scoring import score_metrics
 from posecoach.smoothing import MetricsSmoother, NoSmoother
 from posecoach.targets import Target
@@ -43,6 +44,8 @@ class PipelineOptions:
             photo: nothing came before it to flicker from, and a clip shorter than this (one
             frame) must still report its face. 1 for single photos.
         blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
+        occlusion_every: look for a covered mouth or eyes every this many frames (a hand
+            takes longer than that to come up; the finding holds in between). 0 = never.
     """
 
     strictness: float = 1.0
@@ -50,6 +53,7 @@ class PipelineOptions:
     smoothing: bool = True
     min_face_frames: int = 3
     blink_ms: float = 250.0
+    occlusion_every: int = 3
 
 
 class Pipeline:
@@ -80,6 +84,8 @@ class Pipeline:
         self._face_run = 0
         self._stream_start = 0  # index of the first frame since the last reset
         self._run_from_start = False  # the current face run began on the stream's first frame
+        self._occluded: tuple[str, ...] = ()
+        self._occlusion_due = 0  # frames until the next look for a covered mouth or eyes
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
@@ -93,6 +99,7 @@ class Pipeline:
         """Forget the face (smoothing, persistence, cue, hold progress); keep the target."""
         self._face_run = 0
         self._stream_start = self._frame
+        self._occluded, self._occlusion_due = (), 0
         self._smoother.reset()
         self._coach.reset()
         self._hold.reset()
@@ -103,17 +110,21 @@ class Pipeline:
             raise RuntimeError("Pipeline.process needs a tracker; use process_face for FaceFrames")
         timer = self.timer
         if timer is None:
-            return self.process_face(self.tracker.process(image, t_ms, bgr=bgr))
+            return self.process_face(self.tracker.process(image, t_ms, bgr=bgr), image if bgr else None)
         t0 = time.perf_counter()
         rgb = self.tracker.prepare(image, bgr=bgr)
         t1 = time.perf_counter()
         face = self.tracker.infer(rgb, (image.shape[1], image.shape[0]), t_ms)
         timer.add("preprocess", t1 - t0)
         timer.add("inference", time.perf_counter() - t1)
-        return self.process_face(face)
+        return self.process_face(face, image if bgr else None)
 
-    def process_face(self, face: FaceFrame) -> FrameResult:
-        """Everything downstream of the detector, for one observation."""
+    def process_face(self, face: FaceFrame, image: np.ndarray | None = None) -> FrameResult:
+        """Everything downstream of the detector, for one observation.
+
+        ``image``: the raw BGR frame the face was tracked in, to look for a covered mouth or
+        eyes (see :mod:`posecoach.occlusion`); None skips that check.
+        """
         timer = self.timer
         t0 = time.perf_counter() if timer else 0.0
         index = self._frame
@@ -125,15 +136,27 @@ class Pipeline:
             self._run_from_start = index == self._stream_start
         if self._face_run < self.options.min_face_frames and not self._run_from_start:
             raw = None
+        every = self.options.occlusion_every
+        if raw is None or image is None or every <= 0:
+            self._occluded, self._occlusion_due = (), 0
+        elif self._occlusion_due <= 0:  # a face just coached is checked at once
+            self._occluded, self._occlusion_due = occlusion(image, face, raw.eyes is EyeState.OPEN), every
+        self._occlusion_due -= 1
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)
-        score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None
-        cue = self._coach.update(score, face.t_ms)
-        hold = self._hold.update(score.score if score is not None else None, face.t_ms)
+        if self._occluded and metrics is not None:
+            # Hidden parts are guessed by the tracker: never scored, held or kept as a best frame.
+            score = None
+            cue = self._coach.hidden(face.t_ms, self._occluded)
+            hold = self._hold.update(None, face.t_ms)
+        else:
+            score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None
+            cue = self._coach.update(score, face.t_ms)
+            hold = self._hold.update(score.score if score is not None else None, face.t_ms)
         if raw is None and face.has_face:
             # An implausible or not-yet-persistent face is not coached and not reported.
             face = FaceFrame.empty(face.image_wh, face.t_ms)
-        result = FrameResult(index, face.t_ms, face, metrics, raw, score, cue, hold)
+        result = FrameResult(index, face.t_ms, face, metrics, raw, score, cue, hold, self._occluded if metrics else ())
         if timer:
             timer.add("metrics+scoring+cues", time.perf_counter() - t0)
         return result

@@ -265,7 +265,12 @@ class HoldState:
 
 @dataclass(frozen=True, eq=False)
 class FrameResult:
-    """Everything posecoach knows about one frame. ``metrics``/``score`` are None without a face."""
+    """Everything posecoach knows about one frame. ``metrics``/``score`` are None without a face.
+
+    ``occluded`` names the parts of the face hidden from the camera (``"mouth"``, ``"eyes"``,
+    e.g. by a hand): their readings are guesses, so such a frame has metrics but no
+    ``score``, its cue asks to uncover the face, and it is never a hold or a best frame.
+    """
 
     frame: int
     t_ms: int
@@ -275,6 +280,7 @@ class FrameResult:
     score: TargetScore | None
     cue: Cue
     hold: HoldState = field(default_factory=HoldState)
+    occluded: tuple[str, ...] = ()
 
     @property
     def has_face(self) -> bool:

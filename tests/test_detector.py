@@ -253,3 +253,19 @@ def test_no_garbage_collection_inside_mediapipe_calls(native: bool) -> None:
         tracker.process(frame, 0)
         assert seen == [False] and gc.isenabled()
     assert seen == [False, False] and gc.isenabled()
+
+
+def test_a_tracker_closed_inside_a_thread_pool_submit_does_not_deadlock() -> None:
+    """Garbage collection can run a finalizer that closes a dropped tracker while this thread
+    is inside ThreadPoolExecutor.submit (it holds concurrent.futures' global lock); MediaPipe's
+    close needs that lock. The close must not wait for it on this thread."""
+    import concurrent.futures.thread as cft
+    import threading
+
+    tracker = FaceTracker(mode=TrackerMode.IMAGE)
+    with cft._global_shutdown_lock:
+        tracker.close()  # returned at once (deadlocked here before)
+    helpers = [t for t in threading.enumerate() if t.name == "posecoach-close"]
+    for t in helpers:
+        t.join(timeout=30)
+    assert helpers and not any(t.is_alive() for t in helpers)

@@ -3,9 +3,10 @@ and the session that keeps the best frame of each hold."""
 
 from __future__ import annotations
 
-
+import cv2
 import numpy as np
 import pytest
+from skimage import data as skdata
 
 from posecoach.pipeline import Pipeline, PipelineOptions
 from posecoach.results import FaceFrame, Metrics
@@ -80,3 +81,64 @@ def test_a_capture_is_a_copy(astronaut_face: FaceFrame) -> None:
         session.process(buffer, face.t_ms)
     buffer[:] = 255
     assert session.captures and int(session.captures[0].image.max()) == 0
+
+
+# -- a covered mouth ------------------------------------------------------------------------------
+def _hand_over_mouth(image_bgr: np.ndarray, face: FaceFrame) -> np.ndarray:
+    """A synthetic hand: the face's own forehead skin, with finger creases, over the mouth."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import corpus
+
+    return corpus.cover(image_bgr, face, "mouth")
+
+
+def test_a_covered_mouth_is_never_scored_held_or_kept(astronaut_face: FaceFrame) -> None:
+    from posecoach.coaching import OCCLUDED_TEXT
+    from posecoach.export import result_row
+
+    image = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    covered = _hand_over_mouth(image, astronaut_face)
+    session = CoachSession(Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False)))
+    results = [session.pipeline.process_face(f, covered) for f in replay(astronaut_face, "F" * 20)]
+    for r in results:
+        session.record(r, covered)
+    seen = [r for r in results if r.has_face]
+    assert seen and all(r.occluded == ("mouth",) and r.score is None for r in seen)
+    assert all(r.cue.text == OCCLUDED_TEXT and not r.hold.held for r in seen)
+    assert session.captures == ()
+    row = result_row(seen[-1])
+    assert row["occluded"] is True and row["score"] is None and row["smile"] is not None
+    # The same face uncovered is coached and held as usual.
+    session = CoachSession(Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False)))
+    plain = [session.pipeline.process_face(f, image) for f in replay(astronaut_face, "F" * 20)]
+    assert all(r.occluded == () for r in plain) and plain[-1].hold.held
+    assert result_row(plain[-1])["occluded"] is False
+
+
+def test_uncovering_the_mouth_brings_the_cue_back_at_once(astronaut_face: FaceFrame) -> None:
+    image = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    covered = _hand_over_mouth(image, astronaut_face)
+    pipeline = Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False, occlusion_every=1))
+    frames = replay(astronaut_face, "F" * 12)
+    out = [pipeline.process_face(f, covered if i < 6 else image) for i, f in enumerate(frames)]
+    assert out[5].occluded and out[6].occluded == () and out[6].score is not None
+    assert out[6].cue.text != out[5].cue.text
+
+
+def test_covered_eyes_are_named_and_not_scored(astronaut_face: FaceFrame) -> None:
+    import sys
+    from pathlib import Path
+
+    from posecoach.coaching import EYES_HIDDEN_TEXT
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import corpus
+
+    image = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    covered = corpus.cover(image, astronaut_face, "eyes")
+    pipeline = Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False))
+    seen = [r for r in (pipeline.process_face(f, covered) for f in replay(astronaut_face, "F" * 8)) if r.has_face]
+    assert seen and all(r.occluded == ("eyes",) and r.score is None and r.cue.text == EYES_HIDDEN_TEXT for r in seen)

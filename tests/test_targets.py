@@ -132,7 +132,7 @@ def test_turn_direction_uses_raw_image_yaw(name: str, yaw_sign: int) -> None:
 @pytest.mark.parametrize(
     ("name", "metric", "inside", "outside"),
     [
-        ("corporate_headshot", "smile", 0.3, 0.8),
+        ("corporate_headshot", "smile", 0.45, 0.9),  # a soft closed-mouth smile; a broad grin
         ("corporate_headshot", "mouth_open", 0.02, 0.3),
         ("corporate_headshot", "pitch", -5.0, 10.0),
         ("actor_commercial", "smile", 0.8, 0.1),
