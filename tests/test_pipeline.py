@@ -101,10 +101,10 @@ def test_a_covered_mouth_is_never_scored_held_or_kept(astronaut_face: FaceFrame)
 
     image = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
     covered = _hand_over_mouth(image, astronaut_face)
-    session = CoachSession(Pipeline(easy_target(hold_s=0.2), options=PipelineOptions(smoothing=False)))
-    results = [session.pipeline.process_face(f, covered) for f in replay(astronaut_face, "F" * 20)]
-    for r in results:
-        session.record(r, covered)
+    session = CoachSession(
+        Pipeline(easy_target(hold_s=0.2), ReplayTracker(replay(astronaut_face, "F" * 20)), options=PipelineOptions(smoothing=False))
+    )
+    results = [session.process(covered, i * 33.0) for i in range(20)]
     seen = [r for r in results if r.has_face]
     assert seen and all(r.occluded == ("mouth",) and r.score is None for r in seen)
     assert all(r.cue.text == OCCLUDED_TEXT and not r.hold.held for r in seen)
