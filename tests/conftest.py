@@ -17,6 +17,14 @@ from posecoach.results import FaceFrame
 MEDIA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
+@pytest.fixture(autouse=True)
+def _private_user_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test keeps what it saves (user targets, history) in a fresh folder, never in HOME."""
+    folder = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("POSECOACH_USER_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def shared_media() -> Path:
     """Path to ../shared/media; skips the test when the real-face media are absent."""
