@@ -31,7 +31,7 @@ import dataclasses
 import streamlit as st
 
 from posecoach.targets import TargetError, load_library
-from posecoach.ui import calibrate, camera, panels, practice
+from posecoach.ui import calibrate, camera, history, panels, practice
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -49,6 +49,8 @@ choice = calibrate.sidebar()
 settings = dataclasses.replace(settings, profile=choice.profile)
 target = library[settings.target]
 calibrate.status(choice)
+if history.history_tab(library):  # the History tab is open: kept sessions, progress, reports
+    st.stop()
 
 if source == panels.SOURCE_LIVE:
     camera.live_page(target, settings)

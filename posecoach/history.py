@@ -205,6 +205,7 @@ class History:
         try:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA secure_delete = ON")
+            self._refuse_newer(db)  # before anything could change the file
             self._wal(db)
             self._migrate(db)
             yield db
@@ -235,15 +236,17 @@ class History:
                     raise
                 time.sleep(0.05)
 
-    def _migrate(self, db: sqlite3.Connection) -> None:
+    def _refuse_newer(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"{self.path}: written by a newer posecoach (history schema {version}; this one reads up to "
                 f"{SCHEMA_VERSION}): update posecoach"
             )
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it

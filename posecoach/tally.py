@@ -191,7 +191,9 @@ class SessionTally:
             t = float(result.t_ms)
             if self._t0 is None:
                 self._t0, self._started = t, _now_iso()
-            dt = 0.0 if self._prev_t is None else min(max(t - self._prev_t, 0.0), MAX_GAP_S * 1000.0)
+            dt = 0.0 if self._prev_t is None else max(t - self._prev_t, 0.0)
+            if dt > MAX_GAP_S * 1000.0:  # a pause (camera stopped, a stall): not practising
+                dt = 0.0
             if dt > 0:
                 self._frame_ms = dt
             self._prev_t = t if self._prev_t is None else max(self._prev_t, t)
