@@ -58,13 +58,14 @@ def document(title: str, body: str, css: str = "") -> str:
 
 
 # -- numbers in words ------------------------------------------------------------------------
-def when(iso: str) -> str:
-    """``2026-12-01T19:04:00+01:00`` -> ``1 Dec 2026, 19:04`` (the stored text if unreadable)."""
+def when(iso: str, *, short: bool = False) -> str:
+    """``2026-12-01T19:04:00+01:00`` -> ``1 Dec 2026, 19:04`` (``short``: ``1 Dec 19:04``); the
+    stored text if unreadable."""
     try:
         t = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{t.day} {t:%b %Y, %H:%M}"
+    return f"{t.day} {t:%b %H:%M}" if short else f"{t.day} {t:%b %Y, %H:%M}"
 
 
 def seconds(s: float | None) -> str:

@@ -147,8 +147,10 @@ def history_page(library: Mapping[str, Target]) -> None:
     threshold = library[target].threshold if target in library else None
     col_score, col_hold = st.columns(2)
     with col_score:
+        st.markdown("**Best score**")
         st.vega_lite_chart(best_score_chart(points, threshold), width="stretch")
     with col_hold:
+        st.markdown("**Time to the first hold**")
         st.vega_lite_chart(time_to_hold_chart(points), width="stretch")
     held = sum(1 for p in points if p.time_to_first_hold_s is not None)
     st.caption(f"{len(points)} kept session{'s' if len(points) != 1 else ''} with this look; held in {held}.")
@@ -226,23 +228,29 @@ def _delete_all(history: History) -> None:
 # -- charts (Vega-Lite specs: drawn by Streamlit's bundled Vega, nothing fetched) ------------
 def _points(points: list) -> list[dict[str, Any]]:
     return [
-        {"date": p.started, "session": p.session_id, "best": None if p.best_score is None else round(p.best_score, 1),
+        {"date": p.started, "when": f"{when(p.started, short=True)} #{p.session_id}", "session": p.session_id, "best": None if p.best_score is None else round(p.best_score, 1),
          "hold_s": None if p.time_to_first_hold_s is None else round(p.time_to_first_hold_s, 2), "holds": p.holds,
          "first hold": "not held" if p.time_to_first_hold_s is None else f"after {p.time_to_first_hold_s:.1f} s"}
         for p in points
     ]  # fmt: skip
 
 
-_X = {"field": "date", "type": "temporal", "title": "date", "axis": {"format": "%d %b %H:%M", "labelAngle": 0}}
+#: One step per kept session, in the order kept, labelled with its date: sessions are evenings
+#: apart or minutes apart, and both read well.
+def _x(values: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"field": "when", "type": "ordinal", "title": "session", "axis": {"labelAngle": -30},
+            "scale": {"domain": [v["when"] for v in values]}}  # fmt: skip
+
 
 
 def best_score_chart(points: list, threshold: float | None) -> dict[str, Any]:
     """Best score per kept session, by date (0-100), with the hold threshold dashed."""
+    values = _points(points)
     layers: list[dict[str, Any]] = [{
-        "data": {"values": _points(points)},
+        "data": {"values": values},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": _X,
+            "x": _x(values),
             "y": {"field": "best", "type": "quantitative", "title": "best score", "scale": {"domain": [0, 100]}},
             "tooltip": [{"field": "session"}, {"field": "date", "type": "temporal", "format": "%d %b %Y %H:%M"},
                         {"field": "best"}, {"field": "holds"}],
@@ -251,7 +259,7 @@ def best_score_chart(points: list, threshold: float | None) -> dict[str, Any]:
     if threshold is not None:
         layers.append({"data": {"values": [{"threshold": threshold}]}, "mark": {"type": "rule", "strokeDash": [4, 4]},
                        "encoding": {"y": {"field": "threshold", "type": "quantitative"}}})  # fmt: skip
-    return {"title": "Best score", "height": 220, "layer": layers}
+    return {"height": 220, "layer": layers}
 
 
 def time_to_hold_chart(points: list) -> dict[str, Any]:
@@ -261,14 +269,14 @@ def time_to_hold_chart(points: list) -> dict[str, Any]:
     held = [v for v in values if v["hold_s"] is not None]
     top = max([v["hold_s"] for v in held], default=10.0) * 1.15
     missed = [dict(v, hold_s=top) for v in values if v["hold_s"] is None]
-    y = {"field": "hold_s", "type": "quantitative", "title": "seconds to the first hold", "scale": {"domainMin": 0}}
+    y = {"field": "hold_s", "type": "quantitative", "title": "seconds", "scale": {"domainMin": 0}}
     return {
-        "title": "Time to the first hold",
         "height": 220,
         "layer": [
             {"data": {"values": held}, "mark": {"type": "line", "point": True},
-             "encoding": {"x": _X, "y": y, "tooltip": [{"field": "session"}, {"field": "first hold"}, {"field": "holds"}]}},
+             "encoding": {"x": _x(values), "y": y,
+                          "tooltip": [{"field": "session"}, {"field": "first hold"}, {"field": "holds"}]}},
             {"data": {"values": missed}, "mark": {"type": "point", "shape": "cross", "color": "#d9534f", "size": 90},
-             "encoding": {"x": _X, "y": y, "tooltip": [{"field": "session"}, {"field": "first hold"}]}},
+             "encoding": {"x": _x(values), "y": y, "tooltip": [{"field": "session"}, {"field": "first hold"}]}},
         ],
     }  # fmt: skip
