@@ -89,8 +89,14 @@ def check_options(args: argparse.Namespace) -> None:
         _check_out(args.report)
 
 
-def after_run(args: argparse.Namespace, session: CoachSession, *, source: str, profile: Any, out: IO[str]) -> None:
-    """Keep the session and/or write its report, as the options ask (nothing otherwise)."""
+def after_run(args: argparse.Namespace, session: CoachSession, *, source: str, profile: Any, out: IO[str],
+              **record: Any) -> None:  # fmt: skip
+    """Keep the session and/or write its report, as the options ask (nothing otherwise).
+
+    ``record``: passed on to :meth:`~posecoach.tally.SessionTally.record`, e.g.
+    ``kind="routine", routine=title`` for a routine (whose steps the runner marked with
+    ``session.tally.begin_step``/``end_step``), or ``best_side=BestSide(...)``.
+    """
     keep_it, report = getattr(args, "keep", False), getattr(args, "report", None)
     if not keep_it and not report:
         return
@@ -98,18 +104,18 @@ def after_run(args: argparse.Namespace, session: CoachSession, *, source: str, p
     from posecoach.history import HistoryError, history_path, keep
     from posecoach.reports import render_report
 
-    record = session.tally.record(source=source, profile=profile.to_dict() if profile is not None else None)
+    kept = session.tally.record(source=source, profile=profile.to_dict() if profile is not None else None, **record)
     if keep_it:
         try:
-            sid = keep(record, pictures=args.keep_pictures)
+            sid = keep(kept, pictures=args.keep_pictures)
         except HistoryError as e:
             raise _usage_error(str(e)) from None
-        record = replace(record, id=sid)
-        pictures = " with its best frames" if args.keep_pictures and record.has_pictures else ""
+        kept = replace(kept, id=sid)
+        pictures = " with its best frames" if args.keep_pictures and kept.has_pictures else ""
         print(f"kept as session {sid}{pictures} in {_plain(str(history_path()))}", file=out)
     if report:
         try:
-            atomic_write_bytes(report, render_report(record).encode("utf-8"))
+            atomic_write_bytes(report, render_report(kept).encode("utf-8"))
         except OSError as e:
             raise _usage_error(f"{report}: cannot write the report ({e.strerror or e})") from None
         print(f"wrote the session report to {_plain(report)}", file=out)

@@ -68,8 +68,8 @@ class StepRecord:
         label: a routine step's own name ("" in free practice).
         threshold: the score that counts toward a hold (None if unknown).
         aim: ``(metric, low, high)`` of the target's ranges (what it asked for).
-        time_limit_s, ended_by: a routine step's time limit and why it ended ("hold" or
-            "time"); None and "" in free practice.
+        time_limit_s, ended_by: a routine step's time limit and why it ended ("hold", "time",
+            or a routine runner's own words such as "unfinished"); None and "" in free practice.
         started_s: when the step was first practised (seconds from the session's start).
         practised_s: seconds spent on it (pauses over a second are not counted).
         frames: frames coached; ``face_s`` seconds with a face in view.

@@ -15,6 +15,9 @@ from posecoach.reports.page import chin, data_uri, document, esc, score, seconds
 from posecoach.reports.svg import timeline_svg
 
 _DOT = " \u00b7 "
+#: How a routine step ended, in words (this module's "hold"/"time", or issue 12's outcomes).
+ENDED_BY = {"hold": "a hold", "held": "a hold", "time": "time up", "timed out": "time up",
+            "unfinished": "the session ended", "not reached": "not reached"}  # fmt: skip
 #: Cue changes listed in full at most (the table of the most shown cues is always complete).
 MAX_CUE_LINES = 200
 
@@ -99,7 +102,7 @@ def _summary(record: SessionRecord) -> str:
             seconds(s.practised_s),
         ]
         if routine:
-            cells += [seconds(s.time_limit_s), esc({"hold": "a hold", "time": "time up"}.get(s.ended_by, s.ended_by))]
+            cells += [seconds(s.time_limit_s), esc(ENDED_BY.get(s.ended_by, s.ended_by))]
         rows.append("<tr>" + "".join(f'<td class="num">{c}</td>' if i in num else f"<td>{c}</td>"
                                      for i, c in enumerate(cells)) + "</tr>")  # fmt: skip
     header = "".join(f'<th class="num">{h}</th>' if i in num else f"<th>{h}</th>" for i, h in enumerate(head))
