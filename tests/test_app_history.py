@@ -106,6 +106,8 @@ def test_keeping_a_clip_session_with_and_without_pictures(_private_user_dir: Pat
     at = coached_clip(app())
     assert not history_path().exists(), "coaching a clip keeps nothing"
     assert at.checkbox(key="pc-keep-pics-clip").value is False, "pictures are opt-in"
+    downloads = {b.label for b in at.get("download_button")}
+    assert {"Download the report (HTML)", "Download the hand-off card"} <= downloads, "a report without keeping"
     at.button(key="pc-keep-btn-clip").click().run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == ["Kept as session 1. See your progress under History."]

@@ -289,9 +289,11 @@ def test_keep_options_are_checked_before_anything_is_coached(capsys: pytest.Capt
 
 @needs_media
 def test_analyze_keeps_only_when_asked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run_cli(capsys, "analyze", str(CLIP), "--target", "friendly_profile")
-    assert code == 0 and "kept" not in out
-    assert not history_path().exists(), "nothing is written unless asked"
+    code, out, _ = run_cli(capsys, "analyze", str(CLIP), "--target", "friendly_profile", "--report",
+                           str(tmp_path / "only.html"))  # fmt: skip
+    assert code == 0 and "kept" not in out and out.splitlines()[-1] == f"wrote the session report to {tmp_path / 'only.html'}"
+    assert "<img src=\"data:image/jpeg;base64," in (tmp_path / "only.html").read_text()
+    assert not history_path().exists(), "a report keeps nothing in the history"
     code, out, _ = run_cli(capsys, "analyze", str(CLIP), "--target", "friendly_profile", "--keep")
     assert code == 0 and out.splitlines()[-1] == f"kept as session 1 in {history_path()}"
     code, out, _ = run_cli(capsys, "analyze", str(CLIP), "--target", "friendly_profile", "--keep", "--keep-pictures",

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
 from posecoach.history import History, HistoryError, SessionRow, history_path, keep
 from posecoach.reports import render_card, render_report
+from posecoach.records import SessionRecord
 from posecoach.reports.page import when
 from posecoach.tally import SessionTally
 from posecoach.targets import Target
@@ -81,9 +82,12 @@ def keep_panel(tally: SessionTally | None, *, source: str, profile: Any, key: st
             sid = kept[1]
             more = " A new session starts now." if restart else ""
             st.success(f"Kept as session {sid}. See your progress under History.{more}")
-            _downloads(sid, key=f"kept-{key}-{sid}")
-        st.caption(f"Nothing is saved unless you press Keep. Kept sessions stay on this computer, in "
-                   f"{md(str(history_path()))}; delete them under History.")  # fmt: skip
+            _downloads(functools.partial(_kept, sid), key=f"kept-{key}-{sid}", stem=f"-{sid}")
+        else:  # the session as it is now, kept or not: a file the person downloads
+            profile_dict = profile.to_dict() if profile is not None else None
+            _downloads(functools.partial(tally.record, source=source, profile=profile_dict), key=f"now-{key}", stem="")
+        st.caption(f"Nothing is saved unless you press Keep (or download a file). Kept sessions stay on this "
+                   f"computer, in {md(str(history_path()))}; delete them under History.")  # fmt: skip
 
 
 def _keep(tally: SessionTally, source: str, profile: Any, pictures_key: str, restart: bool, state_key: str) -> None:
@@ -102,22 +106,25 @@ def _keep(tally: SessionTally, source: str, profile: Any, pictures_key: str, res
     st.session_state[state_key] = (tally, sid)
 
 
-def _downloads(sid: int, *, key: str) -> None:
-    """Report and card of a kept session, made when clicked."""
-    history = History()
+def _downloads(make: Callable[[], SessionRecord], *, key: str, stem: str) -> None:
+    """The report and the hand-off card of ``make()``'s session, made when clicked."""
     col_report, col_card = st.columns(2)
     col_report.download_button(
-        "Download the report (HTML)", data=functools.partial(_html, history, sid, render_report),
-        file_name=f"posecoach-session-{sid}.html", mime="text/html", on_click="ignore", key=f"pc-dl-report-{key}",
+        "Download the report (HTML)", data=functools.partial(_html, make, render_report),
+        file_name=f"posecoach-session{stem}.html", mime="text/html", on_click="ignore", key=f"pc-dl-report-{key}",
     )  # fmt: skip
     col_card.download_button(
-        "Download the hand-off card", data=functools.partial(_html, history, sid, render_card),
-        file_name=f"posecoach-card-{sid}.html", mime="text/html", on_click="ignore", key=f"pc-dl-card-{key}",
+        "Download the hand-off card", data=functools.partial(_html, make, render_card),
+        file_name=f"posecoach-card{stem}.html", mime="text/html", on_click="ignore", key=f"pc-dl-card-{key}",
     )  # fmt: skip
 
 
-def _html(history: History, sid: int, render) -> bytes:  # noqa: ANN001
-    return render(history.get(sid)).encode("utf-8")
+def _kept(sid: int) -> SessionRecord:
+    return History().get(sid)
+
+
+def _html(make: Callable[[], SessionRecord], render: Callable[[SessionRecord], str]) -> bytes:
+    return render(make()).encode("utf-8")
 
 
 # -- the History tab --------------------------------------------------------------------------
@@ -186,7 +193,7 @@ def _one_session(history: History, rows: list[SessionRow]) -> None:
     sid = st.selectbox("Session", ids, format_func=label, key="pc-hist-session")
     if sid is None:
         return
-    _downloads(sid, key=f"hist-{sid}")
+    _downloads(functools.partial(_kept, sid), key=f"hist-{sid}", stem=f"-{sid}")
     if st.session_state.get(_CONFIRM_KEY) == sid:
         st.warning(f"Delete session {sid} and its pictures for good?")
         yes, no = st.columns(2)
