@@ -86,6 +86,7 @@ class _Step:
         self.frames = 0
         self.best_score: float | None = None
         self.best_t_ms = 0.0
+        self.best_held = False
         self.best_metrics: tuple[tuple[str, float], ...] = ()
         self.best_image: np.ndarray | None = None
         self.holds = 0
@@ -225,8 +226,10 @@ class SessionTally:
                 b[2] += score * score
             if held:
                 b[3] = 1
-        if score is not None and (s.best_score is None or score > s.best_score):
-            s.best_score, s.best_t_ms = score, t
+        # The best frame: the highest score, and at an equal score a frame in a hold (a look held,
+        # not a look passing by; at most one more copy per look).
+        if score is not None and (s.best_score is None or (score, held) > (s.best_score, s.best_held)):
+            s.best_score, s.best_t_ms, s.best_held = score, t, held
             s.best_metrics = tuple((name, round(m.value(name), 4)) for name in _BEST_METRICS) if m else ()
             if image is not None and isinstance(image, np.ndarray) and image.size:
                 s.best_image = _small_copy(image)

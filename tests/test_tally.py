@@ -199,6 +199,18 @@ def test_the_best_frame_is_kept_downscaled_and_copied() -> None:
     assert tally.record(source="test", pictures=False).steps[0].best_jpeg is None
 
 
+def test_at_an_equal_score_the_best_frame_is_one_in_a_hold() -> None:
+    scores = [(70.0, False), (95.0, False), (95.0, False), (95.0, True), (95.0, True), (90.0, True)]
+    images = [np.full((36, 64, 3), 40 * i, np.uint8) for i in range(len(scores))]
+    tally = SessionTally()
+    for i, (s, held) in enumerate(scores):
+        tally.update(frame(i * FRAME_MS, s, held=held, just=held and not scores[i - 1][1]), target=LOOK, image=images[i])
+    step = tally.record(source="test").steps[0]
+    assert step.best_score == 95.0 and step.best_t_s == pytest.approx(3 * FRAME_MS / 1000.0, abs=1e-3)
+    picture = cv2.imdecode(np.frombuffer(step.best_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert abs(float(picture.mean()) - 120.0) < 3.0, "the first held frame at the best score"
+
+
 def test_in_look_bands_describe_the_frames_at_or_above_the_threshold() -> None:
     results = [frame(i * FRAME_MS, 90.0, smile=0.40 + 0.001 * (i % 11)) for i in range(300)]
     results += [frame((300 + i) * FRAME_MS, 50.0, smile=0.95) for i in range(300)]  # out of the look
