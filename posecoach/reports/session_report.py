@@ -147,7 +147,7 @@ def _best_frames(record: SessionRecord) -> str:
     if shown:
         parts.append('<p class="note">As the camera saw you (not mirrored).</p><div class="frames">')
         for s in shown:
-            when_s = f" at {s.best_t_s:.1f} s" if s.best_t_s is not None else ""
+            when_s = f" at {s.best_t_s:.1f}\u00a0s" if s.best_t_s is not None else ""
             parts.append(
                 f'<figure><img src="{data_uri(s.best_jpeg)}" alt="Best frame: {esc(s.name)}, score {score(s.best_score)}">'
                 f"<figcaption><strong>{esc(s.name)}</strong>: {score(s.best_score)}/100{when_s}{_numbers(s)}"
