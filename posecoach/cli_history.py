@@ -49,7 +49,7 @@ def add_commands(sub: Any) -> None:
     h = sub.add_parser(
         "history",
         help="list your kept sessions, or delete them",
-        description="Your kept sessions (kept with --keep or the app's Keep button), oldest first. "
+        description="Your kept sessions (kept with --keep or the app's Keep button), in the order kept. "
         "Deleting removes a session and its pictures from the history file for good.",
     )
     what = h.add_mutually_exclusive_group()
@@ -125,6 +125,8 @@ def after_run(args: argparse.Namespace, session: CoachSession, *, source: str, p
 def cmd_history(args: argparse.Namespace) -> int:
     from posecoach.history import History, HistoryError
 
+    if args.yes and not args.delete_all:
+        raise _usage_error("--yes confirms --delete-all; nothing else asks")
     history = History()
     try:
         if args.delete is not None:

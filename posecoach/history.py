@@ -329,7 +329,7 @@ class History:
 
     # -- reading ---------------------------------------------------------------------------------
     def sessions(self) -> list[SessionRow]:
-        """Every kept session, oldest first."""
+        """Every kept session, in the order kept."""
         with self._connect(create=False) as db:
             if db is None:
                 return []
@@ -338,7 +338,7 @@ class History:
                 " (SELECT group_concat(target, char(31)) FROM (SELECT target FROM steps WHERE session_id = s.id"
                 "   ORDER BY position)),"
                 " EXISTS (SELECT 1 FROM pictures WHERE session_id = s.id)"
-                " FROM sessions s ORDER BY s.started, s.id"
+                " FROM sessions s ORDER BY s.id"
             ).fetchall()
         return [
             SessionRow(i, started, source, tuple(dict.fromkeys(targets.split("\x1f"))) if targets else (), best,
@@ -377,7 +377,7 @@ class History:
         return row[0] if row else None
 
     def progress(self, target: str) -> list[ProgressPoint]:
-        """One point per kept session that practised ``target``, oldest first (a session with the
+        """One point per kept session that practised ``target``, in the order kept (a session with the
         target in several steps counts its best)."""
         with self._connect(create=False) as db:
             if db is None:
@@ -385,7 +385,7 @@ class History:
             rows = db.execute(
                 "SELECT s.id, s.started, max(st.best_score), min(st.time_to_hold_s), sum(st.holds),"
                 " min(st.steadiness_pts) FROM steps st JOIN sessions s ON s.id = st.session_id"
-                " WHERE st.target = ? GROUP BY s.id ORDER BY s.started, s.id", (target,)).fetchall()  # fmt: skip
+                " WHERE st.target = ? GROUP BY s.id ORDER BY s.id", (target,)).fetchall()  # fmt: skip
         return [ProgressPoint(*row) for row in rows]
 
     def targets(self) -> list[str]:

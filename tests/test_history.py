@@ -258,6 +258,7 @@ def test_history_delete_and_delete_all(capsys: pytest.CaptureFixture[str], monke
     keep(synthetic_record(43))
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert run_cli(capsys, "history", "--delete-all", "--yes")[1] == "deleted 1 session and their pictures\n"
+    assert run_cli(capsys, "history", "--yes")[2] == "posecoach: error: --yes confirms --delete-all; nothing else asks\n"
 
 
 def test_report_writes_a_kept_session_or_its_card(capsys: pytest.CaptureFixture[str], tmp_path: Path,
