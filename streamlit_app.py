@@ -5,8 +5,9 @@ Run it::
     .venv/bin/streamlit run streamlit_app.py      # then open http://localhost:8501
 
 Sources: the live camera (WebRTC), an uploaded clip, or a snapshot. Everything runs on
-this machine; nothing is written to disk unless you download it or finish a calibration
-(which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``).
+this machine; nothing is written to disk unless you download it, finish a calibration
+(which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``) or
+keep a session (``history.sqlite`` in ``$POSECOACH_USER_DIR``; see the History tab).
 
 Remote use (the browser on another machine, e.g. a tablet in a studio): the camera needs
 https (or localhost), e.g. with a self-signed certificate::
@@ -31,7 +32,7 @@ import dataclasses
 import streamlit as st
 
 from posecoach.targets import TargetError, load_library
-from posecoach.ui import calibrate, camera, panels, practice
+from posecoach.ui import calibrate, camera, history, panels, practice
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -49,6 +50,8 @@ choice = calibrate.sidebar()
 settings = dataclasses.replace(settings, profile=choice.profile)
 target = library[settings.target]
 calibrate.status(choice)
+if history.history_tab(library):  # the History tab is open: kept sessions, progress, reports
+    st.stop()
 
 if source == panels.SOURCE_LIVE:
     camera.live_page(target, settings)

@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
+from posecoach import cli_history as history_cli
 from posecoach.native import native_stderr_silenced
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the commands import lazily (a quick --help)
@@ -160,6 +161,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             raise UsageError(str(e)) from None
         if args.out != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
             raise UsageError(f"{args.out}: output folder does not exist")
+    history_cli.check_options(args)
     source = open_source(args.source)
     settings = CoachSettings(target.name, strictness=args.strictness, hold_s=args.hold, profile=profile)
     timer = StageTimer() if args.timings else None
@@ -201,6 +203,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(f"  {st.stage:<26} {st.median_ms:8.2f} {st.p95_ms:8.2f}", file=report)
         fps = summary.frames / run.elapsed_s if run.elapsed_s > 0 else 0.0
         print(f"  end to end: {fps:.1f} frames per second", file=report)
+    history_cli.after_run(args, run.session, source=os.path.basename(args.source), profile=profile, out=report)
     return EXIT_OK
 
 
@@ -222,6 +225,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
     target = _load_target(args.target)
     profile = _load_profile(args.profile)
+    history_cli.check_options(args)
     source = sources.VideoFileSource(args.video) if args.video else sources.CameraSource(args.camera)
     if not args.no_window and sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -263,6 +267,8 @@ def cmd_live(args: argparse.Namespace) -> int:
             with contextlib.suppress(cv2.error):
                 cv2.destroyAllWindows()
     print(f"holds: {len(session.captures)}")
+    name = os.path.basename(args.video) if args.video else f"camera {args.camera}"
+    history_cli.after_run(args, session, source=name, profile=profile, out=sys.stdout)
     return EXIT_OK
 
 
@@ -392,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--strictness", type=_positive_float, default=1.0, help=">1 narrows every tolerance (default 1)")
     a.add_argument("--hold", type=_positive_float, default=None, help="seconds to hold the look (default: the target's)")
     a.add_argument("--timings", action="store_true", help="print per-stage milliseconds per frame after the summary")
+    history_cli.add_keep_options(a)
     a.set_defaults(func=cmd_analyze)
 
     t = sub.add_parser("targets", help="list the target looks")
@@ -403,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="a video file instead of the camera")
     live.add_argument("--no-mirror", action="store_true", help="show the raw camera image, not a mirror image")
     live.add_argument("--no-window", action="store_true", help="print score and cue changes instead of a window")
+    history_cli.add_keep_options(live)
     live.set_defaults(func=cmd_live)
 
     c = sub.add_parser(
@@ -424,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--verbose", action="store_true", help="show MediaPipe's and FFmpeg's native log lines")
     c.set_defaults(func=cmd_calibrate)
 
+    history_cli.add_commands(sub)
     return p
 
 

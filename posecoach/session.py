@@ -9,7 +9,9 @@ and ``posecoach analyze`` drive. It adds to the :class:`~posecoach.pipeline.Pipe
   the camera size;
 * a score timeline of the last ``timeline_s`` seconds;
 * "camera lost" bookkeeping: a source that stops, raises or returns empty frames does not end
-  the session; its state (scores, captures, calibration) is kept until frames return.
+  the session; its state (scores, captures, calibration) is kept until frames return;
+* a :class:`~posecoach.tally.SessionTally` of every coached frame: what the person may choose
+  to keep (per look: best score and frame, holds, steadiness, blinks, timeline, cues).
 
 Nothing here writes to disk.
 """
@@ -27,6 +29,7 @@ import numpy as np
 
 from posecoach.pipeline import Pipeline
 from posecoach.results import FrameResult, Metrics
+from posecoach.tally import SessionTally
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,8 @@ class SessionSnapshot:
     frames: int
     camera_lost: bool
     last_error: str
+    #: The session's tally (to keep the session or report on it; see :meth:`SessionTally.record`).
+    tally: SessionTally | None = None
 
 
 class CoachSession:
@@ -151,6 +156,7 @@ class CoachSession:
         # Best frame of the current above-threshold run (candidate for the next capture).
         self._best: Capture | None = None
         self._run_captured = False
+        self.tally = SessionTally()
 
     # -- the hot path (worker thread) --------------------------------------------------
     def process(self, image: np.ndarray | None, t_ms: float | None = None, *, bgr: bool = True) -> FrameResult | None:
@@ -201,6 +207,7 @@ class CoachSession:
                 self._run_captured = True
                 while len(self._captures) > 1 and sum(c.nbytes for c in self._captures) > GALLERY_BUDGET_BYTES:
                     self._captures.popleft()
+        self.tally.update(result, target=self.pipeline.target, image=image)
 
     def _update_best(self, result: FrameResult, score: float | None, image: np.ndarray | None) -> Capture | None:
         """Track the best frame of the current run; return a capture to store, if any."""
@@ -230,6 +237,7 @@ class CoachSession:
                 frames=self._frames,
                 camera_lost=lost and self._frames > 0,
                 last_error=self._last_error,
+                tally=self.tally,
             )
 
     @property

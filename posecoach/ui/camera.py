@@ -20,7 +20,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from posecoach.detector import ModelError
 from posecoach.targets import Target
-from posecoach.ui import calibrate, panels
+from posecoach.ui import calibrate, history, panels
 from posecoach.live import LiveCoach
 from posecoach.runs import CoachSettings
 from posecoach.ui.server import ice_servers_from_env, install_log_forwarding
@@ -219,6 +219,7 @@ def _side_panel(coach: LiveCoach, target: Target, settings: CoachSettings, forwa
         if coach.calibration is not None:
             coach.stop_calibration()
         _panel_fragment(coach, target, settings, forward, playing)
+        history.keep_panel(coach.session.tally, source="live camera", profile=settings.profile, key="live", restart=True)
 
 
 def _served() -> bool:

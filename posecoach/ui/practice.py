@@ -16,7 +16,7 @@ from posecoach.detector import ModelError
 from posecoach.runs import CoachSettings, PhotoCoach, run_clip
 from posecoach.sources import SourceError
 from posecoach.targets import Target
-from posecoach.ui import calibrate, panels
+from posecoach.ui import calibrate, history, panels
 from posecoach.ui.panels import model_error
 from posecoach.uploads import looks_like_photo
 
@@ -89,6 +89,7 @@ def video_page(target: Target, settings: CoachSettings) -> None:
         panels.messages(run.snapshot, live=False)
         calibrate.before_after_now(settings.profile, run.best_result, label="Best frame")
     panels.gallery(run.snapshot.captures, key="clip")
+    history.keep_panel(run.snapshot.tally, source=f"upload: {run.name}", profile=settings.profile, key="clip")
 
 
 def _photo_coach() -> PhotoCoach:
