@@ -30,8 +30,9 @@ import dataclasses
 
 import streamlit as st
 
-from posecoach.targets import TargetError, load_library
-from posecoach.ui import calibrate, camera, panels, practice
+from posecoach.targets import TargetError
+from posecoach.ui import calibrate, camera, looks, panels, practice
+from posecoach.user_targets import load_catalog
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -39,20 +40,28 @@ st.title("posecoach")
 st.caption("Practise your look in a mirror that coaches you: one cue at a time, hold it, keep the best frames.")
 
 try:
-    library = load_library()
+    catalog = load_catalog()  # the library and the person's own targets
 except TargetError as e:
     st.error(f"The target looks could not be loaded: {e}")
     st.stop()
+library = catalog.targets
 
+mode = looks.mode()
 settings, source = panels.controls(library)
+looks.problems(catalog)
 choice = calibrate.sidebar()
 settings = dataclasses.replace(settings, profile=choice.profile)
 target = library[settings.target]
 calibrate.status(choice)
 
-if source == panels.SOURCE_LIVE:
+if mode is not looks.Mode.PRACTISE:
+    looks.page(mode, catalog, settings, source)
+elif source == panels.SOURCE_LIVE:
+    looks.leave()
     camera.live_page(target, settings)
+    looks.save_live_look(catalog, settings)
 else:
+    looks.leave()
     camera.mark_camera_hidden()
     if source == panels.SOURCE_VIDEO:
         practice.video_page(target, settings)
