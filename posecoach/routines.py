@@ -350,10 +350,20 @@ class RoutineRunner:
         self.routine = routine
         self._titles = dict(titles or {})
         self._done: list[StepResult] = []
-        self._state = RoutineState(0, len(routine.steps), routine.steps[0], _at(routine.steps, 1))
+        self._state = self._starting(0)
         self._start_ms: float | None = None
         self._frames = 0  # frames seen since the routine began (a pipeline's own count restarts per step)
         self._current = self._blank(0)
+
+    def _starting(self, i: int, **changes: Any) -> RoutineState:
+        """The state as step ``i`` begins (or the finished state past the last step)."""
+        steps = self.routine.steps
+        step = _at(steps, i)
+        if step is None:
+            return RoutineState(i, len(steps), None, None, progress=1.0, **changes)
+        breath = breath_at(0.0, step.breathe_in_s, step.breathe_out_s) if step.breathing else None  # type: ignore[arg-type]
+        return RoutineState(i, len(steps), step, _at(steps, i + 1), step_left_s=step.time_s,
+                            progress=i / len(steps), breath=breath, **changes)  # fmt: skip
 
     def _blank(self, i: int) -> StepResult:
         step = self.routine.steps[i]
@@ -400,11 +410,10 @@ class RoutineRunner:
             self._start_ms = None
             if nxt < len(self.routine.steps):
                 self._current = self._blank(nxt)
-            self._state = RoutineState(
-                nxt, len(self.routine.steps), _at(self.routine.steps, nxt), _at(self.routine.steps, nxt + 1),
-                progress=nxt / len(self.routine.steps), score=result.score.score if mine else None,  # type: ignore[union-attr]
-                advanced=True, last_outcome=outcome, best_improved=improved, hold_progress=1.0 if outcome is StepOutcome.HELD else 0.0,
-            )  # fmt: skip
+            self._state = self._starting(
+                nxt, score=result.score.score if mine else None, advanced=True, last_outcome=outcome,  # type: ignore[union-attr]
+                best_improved=improved, hold_progress=1.0 if outcome is StepOutcome.HELD else 0.0,
+            )
             return self._state
         breath = breath_at(elapsed, step.breathe_in_s, step.breathe_out_s) if step.breathing else None  # type: ignore[arg-type]
         self._state = RoutineState(

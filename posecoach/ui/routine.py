@@ -84,8 +84,9 @@ def _steps_table(routine: Routine, catalog: Catalog) -> None:
     rows = []
     for i, step in enumerate(routine.steps, 1):
         hold = f"{step.hold_s:g} s" if step.hold_s is not None else f"{catalog.targets[step.target].hold_s:g} s"
-        rows.append(f"| {i} | {html.escape(catalog.targets[step.target].title)} | up to {step.time_s:g} s | {hold} | "
-                    f"{html.escape(step.prompt)} |")  # fmt: skip
+        cells = (html.escape(catalog.targets[step.target].title, quote=False), html.escape(step.prompt, quote=False))
+        title, prompt = (c.replace("|", "\\|") for c in cells)  # a "|" would end the table cell
+        rows.append(f"| {i} | {title} | up to {step.time_s:g} s | {hold} | {prompt} |")
     st.markdown("| | Look | Time | Hold | What to do |\n|---|---|---|---|---|\n" + "\n".join(rows))
 
 
@@ -170,9 +171,9 @@ def routine_state(state: RoutineState, live: LiveRoutine) -> None:
         return
     title = live.targets[state.step.target].title
     with st.container(key="pc-routine-now"):
-        st.markdown(f"#### Step {state.index + 1} of {state.n_steps}: {html.escape(title)}")
+        st.markdown(f"#### Step {state.index + 1} of {state.n_steps}: {html.escape(title, quote=False)}")
         if state.step.prompt:
-            st.markdown(html.escape(state.step.prompt))
+            st.markdown(html.escape(state.step.prompt, quote=False))
     st.progress(min(1.0, state.progress), text=f"Routine {state.progress:.0%} · {state.step_left_s:.0f} s left in this step")
     if state.breath is not None:
         word = "Breathe in" if state.breath.phase == "in" else "Breathe out"
@@ -187,7 +188,7 @@ def routine_state(state: RoutineState, live: LiveRoutine) -> None:
 
 def summary(result: RoutineResult) -> None:
     """The end summary: per step, the best score, the time to the first hold, the best frame."""
-    st.markdown(f"#### {html.escape(result.title)}: {result.held} of {len(result.steps)} looks held")
+    st.markdown(f"#### {html.escape(result.title, quote=False)}: {result.held} of {len(result.steps)} looks held")
     with st.container(key="pc-routine-summary"):
         st.code("\n".join(result.lines()[1:]), language=None)
     kept = [s for s in result.steps if s.best_jpeg]
@@ -244,6 +245,6 @@ def best_side_page(catalog: Catalog, settings: CoachSettings, source: str) -> No
 def best_side_result(result: BestSideResult) -> None:
     """The answer in large type, and the numbers behind it."""
     with st.container(key="pc-bestside-verdict"):
-        st.markdown(f"### {html.escape(result.headline)}")
+        st.markdown(f"### {html.escape(result.headline, quote=False)}")
     with st.container(key="pc-bestside-numbers"):
         st.code("\n".join(result.lines()[1:]), language=None)
