@@ -5,8 +5,9 @@ Run it::
     .venv/bin/streamlit run streamlit_app.py      # then open http://localhost:8501
 
 Sources: the live camera (WebRTC), an uploaded clip, or a snapshot. Everything runs on
-this machine; nothing is written to disk unless you download it or finish a calibration
-(which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``).
+this machine; nothing is written to disk unless you download it, finish a calibration
+(which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``) or
+save a target of your own (``$POSECOACH_USER_DIR/targets/<name>.toml``, numbers only).
 
 Remote use (the browser on another machine, e.g. a tablet in a studio): the camera needs
 https (or localhost), e.g. with a self-signed certificate::

@@ -90,7 +90,8 @@ def cmd_bestside(args: argparse.Namespace) -> int:
 # -- posecoach analyze --routine ------------------------------------------------------------------
 def cmd_analyze_routine(args: argparse.Namespace) -> int:
     """``analyze SOURCE --routine NAME``: the clip through the routine, then its summary."""
-    from posecoach.routines import find_routine, run_routine
+    from posecoach.routine_runs import run_routine
+    from posecoach.routines import find_routine
     from posecoach.runs import CoachSettings
     from posecoach.sources import open_source
     from posecoach.user_targets import load_catalog

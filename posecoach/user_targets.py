@@ -163,11 +163,10 @@ def delete_user_target(name: str) -> Path:
 # -- reading -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UserTargets:
-    """The user folder's targets: the valid ones by name (with their files) and the
-    problems of the others (each a one-line :class:`TargetError` message)."""
+    """The user folder's targets: the valid ones by name, and the problems of the others
+    (each a one-line :class:`TargetError` message)."""
 
     targets: Mapping[str, Target]
-    paths: Mapping[str, Path]
     problems: tuple[str, ...] = ()
 
 
@@ -184,11 +183,10 @@ def load_user_targets(folder: str | os.PathLike[str] | None = None,
     try:
         files = sorted(f for f in where.iterdir() if f.suffix == ".toml" and not f.name.startswith("."))
     except (FileNotFoundError, NotADirectoryError):
-        return UserTargets({}, {})
+        return UserTargets({})
     except OSError as e:
-        return UserTargets({}, {}, (f"{where}: cannot read ({e.strerror or e})",))
+        return UserTargets({}, (f"{where}: cannot read ({e.strerror or e})",))
     targets: dict[str, Target] = {}
-    paths: dict[str, Path] = {}
     problems: list[str] = []
     for f in files:
         try:
@@ -201,8 +199,7 @@ def load_user_targets(folder: str | os.PathLike[str] | None = None,
             problems.append(str(e))
             continue
         targets[t.name] = t
-        paths[t.name] = f
-    return UserTargets(targets, paths, tuple(problems))
+    return UserTargets(targets, tuple(problems))
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,15 @@ def test_bestside_on_the_command_line(shared_media: Path, image_tracker, tmp_pat
     assert main(["bestside", str(shared_media / "single_face.mp4")]) == 0  # straight on throughout
     out, _ = capsys.readouterr()
     assert out.splitlines()[0].startswith("Not enough to compare")
+
+
+def test_the_result_is_a_plain_record_for_a_hand_off_card() -> None:
+    import json
+
+    r = best_side(both({"eye": 0.78, "near_smile": 0.9, "jaw": 126.0}, {}))
+    record = r.record()
+    assert json.loads(json.dumps(record)) == record
+    assert (record["verdict"], record["side"], record["sureness"]) == ("left", "left", "clear")
+    assert [f["name"] for f in record["features"]] == ["eye_open", "eye_asymmetry", "near_smile", "jaw_angle"]
+    empty = best_side([]).record()
+    assert empty["verdict"] == "not enough frames" and empty["features"][0]["left"] is None

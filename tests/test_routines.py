@@ -24,8 +24,8 @@ from posecoach.routines import (
     find_routine,
     load_routine,
     load_routines,
-    run_routine,
 )
+from posecoach.routine_runs import run_routine
 from posecoach.runs import CoachSettings
 from posecoach.sources import open_source
 from posecoach.targets import load_library
@@ -254,7 +254,7 @@ def test_analyze_with_a_routine_prints_the_summary(shared_media: Path, clip_rout
 def test_the_live_path_switches_the_coached_target_as_steps_end(shared_media: Path, clip_routine: Path,
                                                                  decode_clip) -> None:  # noqa: ANN001  # fmt: skip
     from posecoach.live import LiveCoach
-    from posecoach.routines import LiveRoutine
+    from posecoach.routine_runs import LiveRoutine
 
     routine = load_routine(clip_routine, LIBRARY)
     settings = CoachSettings("relaxed_neutral")
@@ -273,3 +273,18 @@ def test_the_live_path_switches_the_coached_target_as_steps_end(shared_media: Pa
         assert coach.session.listener is None
     finally:
         coach.close()
+
+
+def test_the_result_is_a_plain_record_for_a_session_report() -> None:
+    import json
+
+    runner = RoutineRunner(ROUTINE, {"relaxed_neutral": "Relaxed"})
+    runner.update(frame(0.0, "relaxed_neutral", 88.0, hold=HoldState(1.0, True, 1, True)))
+    runner.attach_best_frame(b"\xff\xd8jpeg", 0)
+    record = runner.result().record()
+    assert json.loads(json.dumps(record)) == record
+    assert record["steps"][0] == {"index": 0, "target": "relaxed_neutral", "title": "Relaxed", "outcome": "held",
+                                  "duration_s": 0.0, "frames": 1, "scored_frames": 1, "best_score": 88.0,
+                                  "best_at_s": 0.0, "best_frame": 0, "first_hold_s": 0.0}  # fmt: skip
+    assert runner.result().steps[0].best_jpeg == b"\xff\xd8jpeg"
+    assert [s["outcome"] for s in record["steps"]] == ["held", "not reached", "not reached"]

@@ -16,7 +16,8 @@ import streamlit as st
 
 from posecoach.bestside import BestSideResult, SampleCollector, best_side_upload, guided_routine
 from posecoach.detector import ModelError
-from posecoach.routines import LiveRoutine, Routine, RoutineError, RoutineResult, RoutineState, load_routines, run_routine_upload
+from posecoach.routine_runs import LiveRoutine, run_routine_upload
+from posecoach.routines import Routine, RoutineError, RoutineResult, RoutineState, load_routines
 from posecoach.runs import CoachSettings
 from posecoach.sources import SourceError
 from posecoach.ui import panels
