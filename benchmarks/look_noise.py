@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import GENKI, MEDIA, genki_labels, prepare_crop, read_crop  # noqa: E402
+from corpus import GENKI, MEDIA, clip_frames, genki_labels, prepare_crop, read_crop  # noqa: E402
 
 from posecoach.bestside import sample  # noqa: E402
 from posecoach.looks import LOOK_METRICS  # noqa: E402
@@ -92,13 +92,7 @@ def photo_and_live(n_faces: int) -> None:
         show("photo: GENKI-4K crops, 12 perturbed copies each", spread(tracker, crops, 12, rng)[:n_faces])
         photos = [cv2.imread(str(MEDIA / n)) for n in ("0-f15-hao-ph.jpg", "0-f1-su-ph.jpg", "single_face.jpg")]
         show("photo: the three full-size photos, 40 copies each", spread(tracker, photos, 40, rng))
-    cap = cv2.VideoCapture(str(MEDIA / "single_face.mp4"))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames = clip_frames("single_face.mp4")
     with open_tracker() as tracker:
         vals = [values(tracker.process(f, i * 1000.0 / 30.0)) for i, f in enumerate(frames)]
     for label, span in (("relaxed 2-17", range(2, 18)), ("smile 32-68", range(32, 69))):

@@ -117,6 +117,27 @@ MIN_INTEROCULAR_PX = 24.0
 MAX_ABS_ANGLE: Mapping[str, float] = {"yaw": 40.0, "pitch": 30.0, "roll": 40.0}
 
 
+#: What to do about a refused photo, and about a refused live frame.
+_PHOTO_ADVICE = {
+    "unclear": "choose a clearer photo",
+    "none": "choose a photo where one face is clearly visible",
+    "several": "crop the photo to the one face whose look you want",
+    "small": "use a larger photo or crop closer to the face",
+    "angle": "choose a photo closer to facing the camera",
+    "closed": "choose a photo with open eyes",
+    "covered": "choose a photo where the whole face shows",
+}
+_LIVE_ADVICE = {
+    "unclear": "face the camera in good light",
+    "none": "press START and face the camera",
+    "several": "be alone in the frame",
+    "small": "come closer to the camera",
+    "angle": "face the camera more",
+    "closed": "open your eyes and save again",
+    "covered": "uncover your face",
+}
+
+
 class LookRefused(ValueError):
     """A photo (or a live frame) that cannot become a target; the message is one line."""
 
@@ -154,38 +175,33 @@ def look_from_result(result: FrameResult | None, source: str, *, from_photo: boo
         LookRefused: no face, several faces, a tiny face, an extreme angle, closed eyes or a
             covered face (the reason names it and what to do).
     """
+    def refuse(problem: str, key: str) -> LookRefused:
+        return LookRefused(source, f"{problem}: {(_PHOTO_ADVICE if from_photo else _LIVE_ADVICE)[key]}")
+
     if result is None or not result.has_face:
-        n = result.n_faces if result is not None else 0
-        if n:
-            raise LookRefused(source, "the face found does not look like a real face: choose a clearer photo")
-        raise LookRefused(source, "no face found: choose a photo where one face is clearly visible")
+        if result is not None and result.n_faces:
+            raise refuse("the face found does not look like a real face", "unclear")
+        raise refuse("no face found", "none")
     if result.n_faces > 1:
-        raise LookRefused(source, f"{result.n_faces} faces found: crop the photo to the one face whose look you want")
+        raise refuse(f"{result.n_faces} faces found", "several")
     geom = plausible_geometry(result.face)
     io = geom.interocular_px if geom is not None else None
     if io is not None and io < MIN_INTEROCULAR_PX:
-        raise LookRefused(
-            source,
-            f"the face is too small ({io:.0f} px between the eyes, at least {MIN_INTEROCULAR_PX:.0f} needed): "
-            "use a larger photo or crop closer to the face",
-        )
+        raise refuse(f"the face is too small ({io:.0f} px between the eyes, at least {MIN_INTEROCULAR_PX:.0f} needed)",
+                     "small")  # fmt: skip
     metrics = result.raw_metrics if from_photo else result.metrics
     assert metrics is not None  # has_face
     for angle, limit in MAX_ABS_ANGLE.items():
         v = metrics.value(angle)
         if abs(v) > limit:
             what = {"yaw": "turned", "pitch": "tipped up or down", "roll": "tilted"}[angle]
-            raise LookRefused(
-                source,
-                f"the head is {what} {abs(v):.0f} degrees (at most {limit:.0f}): the readings are not reliable "
-                "that far; choose a photo closer to facing the camera",
-            )
+            raise refuse(f"the head is {what} {abs(v):.0f} degrees (at most {limit:.0f}): the readings are not "
+                         "reliable that far", "angle")  # fmt: skip
     if metrics.eyes is EyeState.CLOSED:
-        raise LookRefused(source, "the eyes are closed (a blink): choose a photo with open eyes")
+        raise refuse("the eyes are closed (a blink)", "closed")
     if result.occluded:
         parts = " and ".join(result.occluded)
-        raise LookRefused(source, f"the {parts} {'is' if len(result.occluded) == 1 else 'are'} covered: "
-                                  "choose a photo where the whole face shows")  # fmt: skip
+        raise refuse(f"the {parts} {'is' if len(result.occluded) == 1 else 'are'} covered", "covered")
     values = {m: metrics.value(m) for m in LOOK_METRICS}
     return MeasuredLook(values, metrics, shown_as or source, io, from_photo, profile)
 

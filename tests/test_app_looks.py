@@ -8,7 +8,9 @@ from pathlib import Path
 import cv2
 import pytest
 
+from posecoach.runs import open_tracker
 from posecoach.user_targets import load_user_targets, user_targets_dir
+from turns import turning_frames, write_clip
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -120,21 +122,10 @@ def test_a_live_routine_shows_the_step_its_breathing_pace_and_the_next_look() ->
 
 @needs_media
 def test_best_side_on_a_recorded_clip(tmp_path: Path) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from turns import turning_frames
-
-    from posecoach.runs import open_tracker
-
     image = cv2.imread(str(HAO))
     with open_tracker(still=True) as tracker:
         frames = turning_frames(image, tracker.process(image), n=30)
-    clip = tmp_path / "turning.avi"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (image.shape[1], image.shape[0]))
-    for f in frames:
-        writer.write(f)
-    writer.release()
+    clip = Path(write_clip(frames, str(tmp_path / "turning.avi")))
     at = app("Best side", "Practise on a video")
     assert "about a third of the way to your right" in texts(at)
     at.file_uploader(key="pc-bestside-clip").upload("turning.avi", clip.read_bytes(), "video/x-msvideo").run()
@@ -149,7 +140,7 @@ def test_save_my_current_look_from_the_live_view(decode_clip) -> None:  # noqa: 
     at = app("Practise a look", "Live camera")
     at.text_input(key="pc-looks-live-name").set_value("my_grin").run()
     at.button(key="pc-looks-live-save").click().run()
-    assert [e.value for e in at.error] == ["Not saved: no face seen yet: press START and face the camera."]
+    assert [e.value for e in at.error] == ["Not saved: no face found: press START and face the camera."]
     coach = at.session_state["pc-live-coach"]
     for i, frame in enumerate(decode_clip("single_face.mp4")[:60]):  # his broad smile is on from frame ~20
         coach.process_array(frame, t_ms=i * 1000.0 / 30.0, annotate=False)

@@ -23,7 +23,7 @@ from posecoach.bestside import (
 from posecoach.cli import main
 from posecoach.runs import CoachSettings, run_photo
 from posecoach.targets import MetricRange, Target, load_library
-from turns import turning_frames
+from turns import turning_frames, write_clip
 
 PROBE = Target("probe", "Probe", "", (MetricRange("smile", 0.0, 1.0, 0.1),))
 
@@ -166,11 +166,7 @@ def test_bestside_on_the_command_line(shared_media: Path, image_tracker, tmp_pat
                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     image = cv2.imread(str(shared_media / "0-f15-hao-ph.jpg"))
     frames = turning_frames(image, image_tracker.process(image), n=30)
-    clip = tmp_path / "turning.avi"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (image.shape[1], image.shape[0]))
-    for f in frames:
-        writer.write(f)
-    writer.release()
+    clip = Path(write_clip(frames, str(tmp_path / "turning.avi")))
     assert main(["bestside", str(clip)]) == 0
     out, _ = capsys.readouterr()
     lines = out.splitlines()

@@ -177,7 +177,7 @@ def test_a_target_from_a_photo_scores_that_photo_high_and_a_neutral_face_clearly
         ("coffee", "no face found: choose a photo where one face is clearly visible"),
         ("multi_face", "2 faces found: crop the photo to the one face whose look you want"),
         ("tiny", "the face is too small (18 px between the eyes, at least 24 needed): use a larger photo or crop closer to the face"),
-        ("tilted", "the head is tilted 58 degrees (at most 40): the readings are not reliable that far; choose a photo closer to facing the camera"),
+        ("tilted", "the head is tilted 58 degrees (at most 40): the readings are not reliable that far: choose a photo closer to facing the camera"),
         ("blink", "the eyes are closed (a blink): choose a photo with open eyes"),
     ],
 )  # fmt: skip

@@ -62,3 +62,13 @@ def turning_frames(image: np.ndarray, face: FaceFrame, n: int = 24, seed: int = 
         im = cv2.warpAffine(im, m, (w, h), borderMode=cv2.BORDER_REFLECT)
         frames.append(np.clip(im.astype(np.float32) + rng.normal(0, 2, im.shape), 0, 255).astype(np.uint8))
     return frames
+
+
+def write_clip(frames: list[np.ndarray], path: str, fps: float = 15.0) -> str:
+    """``frames`` as a Motion-JPEG AVI at ``path`` (OpenCV writes it without any codec installed)."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path

@@ -209,8 +209,7 @@ def save_live_look(catalog: Catalog, settings: CoachSettings) -> None:
                 draft = draft_target(look, name, library)
                 path = save_user_target(draft.target, replace=replace, comment=draft.comment)
             except LookRefused as e:
-                reason = e.reason if result is not None else "no face seen yet: press START and face the camera"
-                st.error(f"Not saved: {reason}.")
+                st.error(f"Not saved: {e.reason}.")
                 return
             except TargetError as e:
                 st.error(f"Not saved: {e}")
