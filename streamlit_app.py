@@ -7,7 +7,8 @@ Run it::
 Sources: the live camera (WebRTC), an uploaded clip, or a snapshot. Everything runs on
 this machine; nothing is written to disk unless you download it, finish a calibration
 (which saves ``calibration/<name>.json``, numbers only; or ``$POSECOACH_CALIBRATION_DIR``) or
-keep a session (``history.sqlite`` in ``$POSECOACH_USER_DIR``; see the History tab).
+keep a session (``history.sqlite`` in ``$POSECOACH_USER_DIR``; see the History tab) or
+save a target of your own (``$POSECOACH_USER_DIR/targets/<name>.toml``, numbers only).
 
 Remote use (the browser on another machine, e.g. a tablet in a studio): the camera needs
 https (or localhost), e.g. with a self-signed certificate::
@@ -31,8 +32,9 @@ import dataclasses
 
 import streamlit as st
 
-from posecoach.targets import TargetError, load_library
-from posecoach.ui import calibrate, camera, history, panels, practice
+from posecoach.targets import TargetError
+from posecoach.ui import calibrate, camera, history, looks, panels, practice
+from posecoach.user_targets import load_catalog
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -40,12 +42,15 @@ st.title("posecoach")
 st.caption("Practise your look in a mirror that coaches you: one cue at a time, hold it, keep the best frames.")
 
 try:
-    library = load_library()
+    catalog = load_catalog()  # the library and the person's own targets
 except TargetError as e:
     st.error(f"The target looks could not be loaded: {e}")
     st.stop()
+library = catalog.targets
 
+mode = looks.mode()
 settings, source = panels.controls(library)
+looks.problems(catalog)
 choice = calibrate.sidebar()
 settings = dataclasses.replace(settings, profile=choice.profile)
 target = library[settings.target]
@@ -53,9 +58,14 @@ calibrate.status(choice)
 if history.history_tab(library):  # the History tab is open: kept sessions, progress, reports
     st.stop()
 
-if source == panels.SOURCE_LIVE:
+if mode is not looks.Mode.PRACTISE:
+    looks.page(mode, catalog, settings, source)
+elif source == panels.SOURCE_LIVE:
+    looks.leave()
     camera.live_page(target, settings)
+    looks.save_live_look(catalog, settings)
 else:
+    looks.leave()
     camera.mark_camera_hidden()
     if source == panels.SOURCE_VIDEO:
         practice.video_page(target, settings)

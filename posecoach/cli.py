@@ -124,12 +124,13 @@ def _one_line_errors() -> Iterator[None]:
 
 # -- commands --------------------------------------------------------------------------
 def _load_target(name: str | None):  # noqa: ANN202
-    from posecoach.targets import find_target, load_library
+    from posecoach.user_targets import load_catalog
 
-    library = load_library()
+    catalog = load_catalog()  # the library and the person's own targets
+    library = catalog.targets
     if name is None:
         name = "corporate_headshot" if "corporate_headshot" in library else sorted(library)[0]
-    return find_target(name, library)
+    return catalog.find(name)
 
 
 def _load_profile(name: str | None):  # noqa: ANN202
@@ -146,6 +147,10 @@ def _load_profile(name: str | None):  # noqa: ANN202
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    if getattr(args, "routine", None):
+        from posecoach.cli_looks import cmd_analyze_routine
+
+        return cmd_analyze_routine(args)
     from posecoach.export import RowWriter, atomic_open, format_for
     from posecoach.runs import CoachSettings, run_source
     from posecoach.sources import open_source
@@ -208,13 +213,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
-    from posecoach.targets import load_library
+    from posecoach.user_targets import load_catalog
 
-    library = load_library()
+    catalog = load_catalog()
+    library = catalog.targets
+    for problem in catalog.problems:
+        print(f"posecoach: warning: {problem} (skipped)", file=sys.stderr)
     width = max(len(n) for n in library)
     for name in sorted(library):
         t = library[name]
-        print(f"{name:<{width}}  {t.title}: {t.description}")
+        print(f"{name:<{width}}  {t.title}: {t.description}" + ("  [yours]" if catalog.is_user(name) else ""))
     return EXIT_OK
 
 
@@ -380,7 +388,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from posecoach import __version__
+    from posecoach import __version__, cli_looks
 
     p = _Parser(prog="posecoach", description="A live posing and expression coach, on your own machine.")
     p.add_argument("--version", action="version", version=f"posecoach {__version__}")
@@ -400,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--timings", action="store_true", help="print per-stage milliseconds per frame after the summary")
     history_cli.add_keep_options(a)
     a.set_defaults(func=cmd_analyze)
+    cli_looks.add_analyze_options(a)
 
     t = sub.add_parser("targets", help="list the target looks")
     t.set_defaults(func=cmd_targets)
@@ -433,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_calibrate)
 
     history_cli.add_commands(sub)
+    cli_looks.add_parsers(sub, _Parser)  # target from-photo/list/delete, bestside
     return p
 
 

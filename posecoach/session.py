@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -157,6 +158,9 @@ class CoachSession:
         self._best: Capture | None = None
         self._run_captured = False
         self.tally = SessionTally()
+        #: Called on the processing thread with every coached frame's result and picture (a
+        #: routine runner, a best-side check); must be quick. An error in it is logged, not raised.
+        self.listener: Callable[[FrameResult, np.ndarray], None] | None = None
 
     # -- the hot path (worker thread) --------------------------------------------------
     def process(self, image: np.ndarray | None, t_ms: float | None = None, *, bgr: bool = True) -> FrameResult | None:
@@ -171,6 +175,12 @@ class CoachSession:
             self.frame_missing(str(e))
             return None
         self._record(result, image)
+        listener = self.listener
+        if listener is not None:
+            try:
+                listener(result, image)
+            except Exception as e:  # noqa: BLE001 - the stream must live on
+                log.warning("result listener failed: %s", e)
         return result
 
     def frame_missing(self, reason: str = "no frame") -> None:
