@@ -321,20 +321,22 @@ def genuine_smile(
     return math.sqrt(_ramp(s, 0.1, 1.0) * cheek_raise(face, g, eye_open))
 
 
-def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float, float]:
-    """The eye-rotation sensors ``gaze_on_lens`` reads: ``(iris_x, look_x, iris_y, look_y)``.
+def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float]:
+    """The eye sensors ``gaze_on_lens`` reads: ``(look_x, look_y, upper_lid)``, both eyes alike.
 
-    ``iris_x``/``iris_y``: the iris centres' mean offset from the eye-corner midpoints along
-    the face's x (toward the image's right) and y (down the face), over eye width.
     ``look_x``: ``eyeLook*`` toward the image's right, ``(In + Out toward it) - (away)`` over
-    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved.
+    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved;
+    ``upper_lid``: the mean of both upper lids' heights (:attr:`FaceGeometry.upper_lid`).
+    Each is a sum over both eyes, so a mirrored face reads ``-look_x`` and the same rest.
+    The iris landmarks are not used: ``eyeLook*`` is computed from them and reads the same
+    rotation with a third of their scatter (benchmarks/fit_readings.py).
     """
     g = _geom(face, geom)
     b = face.blendshapes.tolist()
     # The image-left eye is the subject's right: its "In" points to the image's right.
     look_x = 0.5 * ((b[_LOOK_IN_R] + b[_LOOK_OUT_L]) - (b[_LOOK_OUT_R] + b[_LOOK_IN_L]))
     look_y = 0.5 * ((b[_LOOK_UP[0]] + b[_LOOK_UP[1]]) - (b[_LOOK_DOWN[0]] + b[_LOOK_DOWN[1]]))
-    return 0.5 * (g.iris_x[0] + g.iris_x[1]), look_x, 0.5 * (g.iris_y[0] + g.iris_y[1]), look_y
+    return look_x, look_y, 0.5 * (g.upper_lid[0] + g.upper_lid[1])
 
 
 def gaze_on_lens(
@@ -347,21 +349,20 @@ def gaze_on_lens(
 ) -> float:
     """How directly the eyes look into the camera, 0..1 (1 = into the lens; >= 0.6 = on it).
 
-    Gaze = head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`)
-    + eye-in-head rotation, estimated from the iris landmarks and ``eyeLook*`` together
-    (:func:`gaze_features`, mixed by the fitted :class:`~posecoach.readings.GazeModel`,
-    whose gains were fitted on GENKI-4K faces looking into the camera with their heads turned
-    up to ~30 degrees: a head turned away with the eyes brought back to the lens reads on it).
-    Scored by :meth:`~posecoach.readings.GazeModel.score` (0.6 within ~15 degrees to the side
-    or ~30 up or down, 0.3 beyond ~19 / ~37), times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
-    smile still look where they look).
+    Head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`) and
+    the eye sensors (:func:`gaze_features`) together: the fitted
+    :class:`~posecoach.readings.GazeModel` knows what the sensors read when a face with that
+    head pose looks into the lens (a head turned or lowered with the eyes brought back to the
+    lens reads on it) and scores how far they are from it (0.6 about 9 degrees to the side or
+    20 up or down, 0.3 a little beyond; eyes that follow a turned head read away). Times
+    :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a smile still look where
+    they look).
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
     m = gaze_model() if model is None else model
-    eye_h, eye_v = m.eye_angles(*gaze_features(face, g))
-    return m.score(yaw + eye_h, pitch + eye_v) * _visible_gate(eye_open)
+    return m.score(*m.misses(yaw, pitch, *gaze_features(face, g))) * _visible_gate(eye_open)
 
 
 def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:

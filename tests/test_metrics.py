@@ -141,6 +141,17 @@ def set_aperture(px: Px, eye: dict, ratio: float, lower_shift: float = 0.0) -> P
     return px
 
 
+def set_upper_lid(px: Px, eye: dict, height: float) -> Px:
+    """Move the upper lid (as a whole) to ``height`` eye widths above the eye corners' midpoint."""
+    px = dict(px)
+    w = eye_width(px, eye)
+    a, b = eye["corners"]
+    now = 0.5 * (px[a][1] + px[b][1]) - float(np.mean([px[u][1] for u in eye["upper"]]))
+    for u in eye["upper"]:
+        px[u] = px[u] - (0.0, (height * w - now), 0.0)
+    return px
+
+
 def shifted(px: Px, moves: dict[int, tuple[float, float]], unit: float = 1.0) -> Px:
     """Landmarks moved by ``(dx, dy) * unit`` pixels."""
     px = dict(px)
@@ -423,33 +434,37 @@ def test_genuine_smile_needs_mouth_and_eyes() -> None:
 
 def _eyes_turned(degrees: float) -> tuple[Px, dict[str, float]]:
     """Both eyes turned ``degrees`` toward the image's right in the head, as MediaPipe would
-    show it: the irises moved along the eye line and ``eyeLook*`` raised, by the gaze model's
-    sensor gains (fitted on GENKI-4K faces looking into the camera)."""
+    show it: ``eyeLook*`` raised by the gaze model's per-degree gain (fitted on GENKI-4K faces
+    looking into the camera) on top of MediaPipe's own lean (``look_bias``), and the look up /
+    down and the upper lids where a frontal face on the lens has them."""
     from posecoach.readings import gaze_model
 
     g = gaze_model()
-    px = template_px()
-    for eye in (EYE_L, EYE_R):
-        a, b = eye["corners"]
-        centre = 0.5 * (px[a] + px[b])
-        offset = g.iris_x[0] + g.iris_x[1] * degrees
-        px[eye["iris"]] = np.array([centre[0] + offset * eye_width(px, eye), px[eye["iris"]][1], px[eye["iris"]][2]])
-    look = g.look_x[0] + g.look_x[1] * degrees  # = 0.5 * ((InR + OutL) - (OutR + InL))
+    look = g.look_bias + g.per_deg[0] * degrees  # = 0.5 * ((InR + OutL) - (OutR + InL))
     toward = dict(eyeLookInRight=max(look, 0.0), eyeLookOutLeft=max(look, 0.0))
     away = dict(eyeLookOutRight=max(-look, 0.0), eyeLookInLeft=max(-look, 0.0))
-    return px, with_blend(**toward, **away)
+    on_y = g.look_y[g.pitch_knots.index(0.0)]
+    vertical = dict(eyeLookUpLeft=max(on_y, 0.0), eyeLookUpRight=max(on_y, 0.0),
+                    eyeLookDownLeft=max(-on_y, 0.0), eyeLookDownRight=max(-on_y, 0.0))  # fmt: skip
+    px = template_px()
+    lid = g.upper_lid[g.pitch_knots.index(0.0)]
+    for eye in (EYE_L, EYE_R):  # the upper lids at the on-lens height
+        px = set_upper_lid(px, eye, lid)
+    return px, with_blend(**toward, **away, **vertical)
 
 
 @pytest.mark.parametrize(
     ("eyes", "head_yaw", "low", "high"),
     [
-        (0.0, 0.0, 0.9, 1.0),  # head and eyes on the lens: 1.00
-        (25.0, 0.0, 0.0, 0.3),  # eyes turned 25 degrees toward the image's right: 0.04
-        (-25.0, 0.0, 0.0, 0.3),  # ... toward the left: 0.04
-        (-25.0, 25.0, 0.9, 1.0),  # the three-quarter technique: head turned, eyes back to the lens
-        (25.0, -25.0, 0.9, 1.0),  # ... the other way
-        (0.0, 30.0, 0.0, 0.1),  # head turned, eyes with it: 0.01
-        (10.0, 0.0, 0.6, 1.0),  # a small glance aside is still on the lens: 0.93
+        (0.0, 0.0, 0.95, 1.0),  # head and eyes on the lens: 1.00
+        (20.0, 0.0, 0.0, 0.3),  # eyes turned 20 (MediaPipe's) degrees toward the image's right: 0.00
+        (-20.0, 0.0, 0.0, 0.3),  # ... toward the left: 0.00
+        (-15.0, 15.0, 0.95, 1.0),  # the three-quarter technique: head turned, eyes back to the lens: 1.00
+        (15.0, -15.0, 0.95, 1.0),  # ... the other way: 1.00
+        (-25.0, 25.0, 0.9, 1.0),  # further: MediaPipe's eyeLook saturates, so does the curve: 1.00
+        (0.0, 25.0, 0.0, 0.1),  # head turned, eyes with it: 0.00
+        (0.0, -15.0, 0.0, 0.3),  # ... the other way, less: 0.00
+        (8.0, 0.0, 0.6, 1.0),  # a small glance aside is still on the lens: 0.97
     ],
 )
 def test_gaze_composes_head_and_eyes(eyes: float, head_yaw: float, low: float, high: float) -> None:

@@ -90,9 +90,43 @@ def test_genki_subset_posecoach_beats_raw_mediapipe(genki: dict) -> None:
 
 @pytest.mark.media
 def test_genki_subset_faces_with_open_eyes_look_into_the_lens(genki: dict) -> None:
-    """Most GENKI faces look into the camera (many with the head turned)."""
+    """Most GENKI faces look into the camera (many with the head turned); about 5 % look away
+    (by eye: a quarter of those turned 16 degrees or more let their eyes follow the head)."""
     on = genki["gaze"][genki["open"]] >= 0.6
-    assert on.mean() > 0.93  # measured 0.95 (the gaze model targets 95 % on the training faces)
+    assert on.mean() > 0.93  # measured 0.947 (held out over all 2,800: 0.943)
+
+
+@pytest.fixture(scope="module")
+def gaze_by_eye(shared_media: Path, image_tracker) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """gaze_on_lens of the GENKI faces labelled by eye from zoomed eye crops (benchmarks/truth_gaze.py)."""
+    import corpus
+    import truth_gaze
+
+    root = shared_media / "genki4k_train"
+    if not (root / "labels.csv").is_file():
+        pytest.skip("../shared/media/genki4k_train not found: the GENKI-4K crops are needed for this test")
+    out = {}
+    for key in ("TURNED_ON_LENS", "TURNED_EYES_FOLLOW", "FRONTAL_AWAY"):
+        values = []
+        for name in getattr(truth_gaze, key):
+            face = image_tracker.process(corpus.prepare_crop(corpus.read_crop(name, root)))
+            values.append(compute_metrics(face, plausible_geometry(face)).gaze_on_lens)
+        out[key] = np.array(values)
+    return out
+
+
+@pytest.mark.media
+def test_a_turned_head_with_the_eyes_back_on_the_lens_reads_on_it(gaze_by_eye: dict) -> None:
+    """The three-quarter technique on real faces: head turned 16-34 degrees, eyes to the lens."""
+    on = gaze_by_eye["TURNED_ON_LENS"]
+    assert len(on) == 50 and np.mean(on >= 0.6) >= 0.95  # measured 1.00 (lowest 0.98)
+
+
+@pytest.mark.media
+def test_eyes_that_follow_the_head_or_look_away_read_away(gaze_by_eye: dict) -> None:
+    follow, away = gaze_by_eye["TURNED_EYES_FOLLOW"], gaze_by_eye["FRONTAL_AWAY"]
+    assert np.mean(follow < 0.3) >= 0.85  # measured 10 of 11 (the 11th 0.62)
+    assert np.mean(away < 0.3) >= 0.85  # measured 33 of 36 (the others 0.54-0.91)
 
 
 # -- the clips, segment by segment -----------------------------------------------------------------
@@ -140,7 +174,7 @@ def test_clip_eyes_per_segment(clip_results: dict, media_labels: dict, clip: str
         if seg["eyes"] == "open":
             assert EyeState.CLOSED not in states, seg["frames"]
             gaze = [results[i].raw_metrics.gaze_on_lens for i in frames]
-            assert min(gaze) >= 0.6, seg["frames"]  # he looks into the lens: measured >= 0.71
+            assert min(gaze) >= 0.6, seg["frames"]  # he looks into the lens: measured >= 0.62 (frame 30, the lids reopening after the blink)
 
 
 @pytest.mark.media
