@@ -103,9 +103,12 @@ _ROLL_LOWER = BS["mouthRollLower"]
 # --- eye constants: set on the recorded blink of single_face.mp4 and checked on GENKI-4K,
 # where 6.6 % of the (mostly open-eyed) faces read closed, nearly all of them eyes squeezed
 # shut by a broad laugh (benchmarks/truth.py); tests/test_metrics.py holds the measurements.
-#: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0)
-#: and 1 (wide). A relaxed open eye is ~0.33-0.37 -> eye_open ~0.7-0.8.
-_APERTURE_SHUT, _APERTURE_WIDE = 0.08, 0.44
+#: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0),
+#: 0.5 (lids lowered: the blink and glance-down rules work below it) and 1 (wide). Two slopes:
+#: steep where the lids close, half as steep above, where a relaxed open eye (~0.33-0.37 ->
+#: eye_open ~0.63-0.69) moves with the picture (MediaPipe reads a blurred or compressed eye
+#: up to 0.027 wider: 0.047 of eye_open, not 0.076; tests/test_robustness.py).
+_APERTURE_SHUT, _APERTURE_LOWERED, _APERTURE_WIDE = 0.08, 0.26, 0.55
 #: Below this mean eye_open the lids are shut (the recorded blink reads 0.00-0.19, the
 #: narrowed eyes of a broad smile >= 0.44).
 EYES_CLOSED_BELOW = 0.25
@@ -136,11 +139,17 @@ def eye_openness(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[flo
 
     From the lid aperture (mean of three lid-to-lid distances over the corner-to-corner
     width, in 3-D), not from ``eyeBlink*`` (which rises to 0.2-0.6 when a broad smile
-    pushes the lids). Uncalibrated: a relaxed open eye reads ~0.7-0.8, a smile-narrowed
-    eye ~0.5-0.65, a blink < 0.25.
+    pushes the lids). Uncalibrated: a relaxed open eye reads ~0.6-0.7, a smile-narrowed
+    eye ~0.45-0.6, a blink < 0.25.
     """
     a = _geom(face, geom).eye_aperture
-    return _ramp(a[0], _APERTURE_SHUT, _APERTURE_WIDE), _ramp(a[1], _APERTURE_SHUT, _APERTURE_WIDE)
+    return _eye_open(a[0]), _eye_open(a[1])
+
+
+def _eye_open(aperture: float) -> float:
+    if aperture < _APERTURE_LOWERED:
+        return 0.5 * _ramp(aperture, _APERTURE_SHUT, _APERTURE_LOWERED)
+    return 0.5 + 0.5 * _ramp(aperture, _APERTURE_LOWERED, _APERTURE_WIDE)
 
 
 def looking_down_score(face: FaceFrame, pitch: float = 0.0) -> float:
@@ -274,19 +283,22 @@ def cheek_raise(
 ) -> float:
     """Lower lids pushed up and eyes narrowed (AU6, the eye half of a real smile), 0..1.
 
-    Mean of the lower-lid rise (lower-lid height below the eye-corner line: 0 at 0.14 of
-    the eye width, 1 at 0.04) and ``eyeSquint*`` (0 at 0.2, 1 at 0.7). While the lids are
-    shut their meeting line says nothing about the cheeks, so the lid term fades out with
-    :func:`_open_gate` and ``eyeSquint*`` carries the reading through a blink.
+    The lower-lid rise (lower-lid height below the eye-corner line: 0 at 0.16 of the eye
+    width, 1 at -0.04) weighted 0.6, and ``eyeSquint*`` (0 at 0.2, 1 at 1.1) weighted 0.4.
+    Both on both eyes. Gentle slopes and two sensors that fail apart: MediaPipe reads a
+    blurred eye with up to 0.1 less ``eyeSquint*``, and a mirrored one with up to 0.014
+    lower lids, each moving this reading by <= 0.05 (tests/test_robustness.py). While the
+    lids are shut their meeting line says nothing about the cheeks, so the lid term fades
+    out with :func:`_open_gate` and ``eyeSquint*`` carries the reading through a blink.
     ``cheekSquint*`` is not used: it reads 0 on real faces.
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
-    w = _open_gate(eye_open)
-    lid = _ramp(0.5 * (g.lower_lid[0] + g.lower_lid[1]), 0.14, 0.04)
-    squint = _ramp(_mean2(face.blendshapes, _SQUINT), 0.2, 0.7)
-    return (w * lid + squint) / (w + 1.0)
+    w = 0.6 * _open_gate(eye_open)
+    lid = _ramp(0.5 * (g.lower_lid[0] + g.lower_lid[1]), 0.16, -0.04)
+    squint = _ramp(_mean2(face.blendshapes, _SQUINT), 0.2, 1.1)
+    return (w * lid + 0.4 * squint) / (w + 0.4)
 
 
 def squinch(
@@ -295,8 +307,8 @@ def squinch(
     """The photographer's squinch, 0..1: lower lids raised while the eyes stay open.
 
     :func:`cheek_raise` times :func:`_open_gate`, so a blink or a squeeze is not a
-    squinch. Uncalibrated: a relaxed face reads 0.05-0.35 (``eyeSquint*`` rests at 0.2-0.4
-    for some people), a squinching smile 0.5-0.9.
+    squinch. Uncalibrated: a relaxed face reads 0.1-0.3 (``eyeSquint*`` rests at 0.2-0.4
+    for some people), a squinching smile 0.35-0.6.
     """
     g = _geom(face, geom)
     if eye_open is None:
