@@ -156,11 +156,13 @@ def cv_smile(sets: dict[str, Readings]) -> dict[str, np.ndarray]:
     out = {k: np.zeros(len(r.y)) for k, r in sets.items()}
     for k in range(fit.OUTER_K):
         tr = by_file[base.idx] != k
-        lam = fit.choose_lambda(base.features[tr][:, cols], base.y[tr].astype(float), signs, fit.SEED + k + 1)
-        w, b, c, s = fit.fit_signed(base.features[tr][:, cols], base.y[tr].astype(float), signs, lam)
+        x, y = base.features[tr][:, cols], base.y[tr].astype(float)
+        caps = fit.smile_caps(x, y)
+        lam = fit.choose_lambda(np.minimum(x, caps), y, signs, fit.SEED + k + 1)
+        w, b, c, s = fit.fit_signed(np.minimum(x, caps), y, signs, lam)
         keep = np.abs(w) > 0
-        model = LinearReading("smile", 1, tuple(np.array(list(fit.FEATURES))[keep]), tuple(c[keep]), tuple(s[keep]),
-                              tuple(w[keep]), b, THRESHOLD, final.gain)  # fmt: skip
+        model = LinearReading("smile", 2, tuple(np.array(list(fit.FEATURES))[keep]), tuple(c[keep]), tuple(s[keep]),
+                              tuple(w[keep]), b, THRESHOLD, final.gain, tuple(caps[keep]))  # fmt: skip
         use = [SMILE_FEATURES.index(f) for f in model.features]
         for name, r in sets.items():
             held = by_file[r.idx] == k

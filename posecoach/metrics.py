@@ -95,6 +95,7 @@ _LOOK_UP = (BS["eyeLookUpLeft"], BS["eyeLookUpRight"])
 _LOOK_IN_L, _LOOK_IN_R = BS["eyeLookInLeft"], BS["eyeLookInRight"]
 _LOOK_OUT_L, _LOOK_OUT_R = BS["eyeLookOutLeft"], BS["eyeLookOutRight"]
 _UPPER_UP = (BS["mouthUpperUpLeft"], BS["mouthUpperUpRight"])
+_LOWER_DOWN = (BS["mouthLowerDownLeft"], BS["mouthLowerDownRight"])
 _PRESS = (BS["mouthPressLeft"], BS["mouthPressRight"])
 _PUCKER = BS["mouthPucker"]
 _SHRUG_LOWER = BS["mouthShrugLower"]
@@ -196,9 +197,11 @@ def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[f
     """
     g = _geom(face, geom)
     b = face.blendshapes.tolist()
-    smile_bs = 0.5 * (b[_SMILE[0]] + b[_SMILE[1]])
+    smile_bs = max(0.0, 0.5 * (b[_SMILE[0]] + b[_SMILE[1]]))
+    upper_up = max(0.0, 0.5 * (b[_UPPER_UP[0]] + b[_UPPER_UP[1]]))
+    lower_down = max(0.0, 0.5 * (b[_LOWER_DOWN[0]] + b[_LOWER_DOWN[1]]))
     return (
-        math.sqrt(max(0.0, smile_bs)),
+        math.sqrt(smile_bs),
         g.corner_lift_head,
         g.lip_gap,
         0.5 * (b[_PRESS[0]] + b[_PRESS[1]]),
@@ -208,6 +211,10 @@ def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[f
         b[_SHRUG_LOWER],
         b[_ROLL_LOWER],
         0.5 * (b[_BROW_DOWN[0]] + b[_BROW_DOWN[1]]),
+        -0.5 * (g.lower_lid[0] + g.lower_lid[1]),
+        min(upper_up, smile_bs),
+        min(lower_down, smile_bs),
+        g.corner_lift_head * _ramp(g.lip_gap, 0.1, 0.0),
     )
 
 
@@ -219,7 +226,7 @@ def _model_index(model: LinearReading) -> tuple[int, ...]:
 def smile(face: FaceFrame, geom: FaceGeometry | None = None, model: LinearReading | None = None) -> float:
     """How much the person smiles, 0 (neutral) .. 1 (broad smile); >= 0.35 is a smile.
 
-    The fitted smile model (``assets/readings/smile_v1.json``, see :mod:`posecoach.readings`)
+    The fitted smile model (``assets/readings/smile_v2.json``, see :mod:`posecoach.readings`)
     over :func:`smile_features`: MediaPipe's ``mouthSmile*`` and the mouth corners lifted
     in the head's own frame (a closed-mouth smile counts), with the lip actions of other
     expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
@@ -324,13 +331,14 @@ def genuine_smile(
 ) -> float:
     """Duchenne smile, 0..1: a smile *and* a cheek raise together.
 
-    ``sqrt(ramp(smile, 0.1, 1) * cheek_raise)``: 0 unless both are present, so a posed
+    ``sqrt(ramp(smile, 0.1, 0.8) * cheek_raise)``: 0 unless both are present, so a posed
     mouth-only smile scores low and a squint without a smile scores 0 (a relaxed face's
-    smile reads ~0.05, which the ramp takes off).
+    smile reads ~0.05, which the ramp takes off). Any broad smile (>= 0.8) counts in full, so
+    the eyes decide between two broad smiles, and a broad smile's own jitter does not move it.
     """
     g = _geom(face, geom)
     s = smile(face, g) if smile_value is None else smile_value
-    return math.sqrt(_ramp(s, 0.1, 1.0) * cheek_raise(face, g, eye_open))
+    return math.sqrt(_ramp(s, 0.1, 0.8) * cheek_raise(face, g, eye_open))
 
 
 def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float]:

@@ -39,7 +39,7 @@ from typing import Any, Mapping
 #: Where the shipped coefficient files live (a source checkout or an editable install).
 READINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "readings"
 #: The smile model in use.
-SMILE_MODEL_FILE = READINGS_DIR / "smile_v1.json"
+SMILE_MODEL_FILE = READINGS_DIR / "smile_v2.json"
 
 #: Feature names a smile model may use (computed by :func:`posecoach.metrics.smile_features`).
 SMILE_FEATURES: tuple[str, ...] = (
@@ -53,9 +53,13 @@ SMILE_FEATURES: tuple[str, ...] = (
     "mouth_shrug_lower",  # mouthShrugLower (AU17, chin raiser)
     "mouth_roll_lower",  # mouthRollLower (AU28)
     "brow_down",  # mean browDown* (AU4)
+    "lower_lid_rise",  # minus the lower lids' height below the eye corners, over eye width (AU6, cheek raise)
+    "upper_lip_in_smile",  # min(mouthUpperUp, mouthSmile), means: the upper lip raised within a smile (AU10 with AU12)
+    "lower_lip_in_smile",  # min(mouthLowerDown, mouthSmile), means: the lower lip dropped within a smile (AU16/25 with AU12)
+    "closed_lip_lift",  # corner_lift while the lips are closed (fading out as lip_gap reaches 0.1): a closed-mouth smile
 )
 
-_KEYS = ("name", "version", "features", "centre", "scale", "weights", "bias", "threshold", "gain", "fitted_on", "notes")
+_KEYS = ("name", "version", "features", "centre", "scale", "weights", "bias", "threshold", "gain", "cap", "fitted_on", "notes")
 
 
 class ReadingsError(ValueError):
@@ -81,6 +85,8 @@ class LinearReading:
         bias: the logit's constant.
         threshold: the reading at the fitted decision boundary (0..1, exclusive).
         gain: spread of the 0..1 scale around ``threshold`` (> 0).
+        cap: per feature, the value above which it adds nothing more (None: no cap); empty
+            for no caps at all. A feature that says "this smile is a broad one" saturates.
         fitted_on: what the coefficients were fitted on (free text).
         notes: how, and the cross-validated figures (free text).
     """
@@ -94,21 +100,24 @@ class LinearReading:
     bias: float
     threshold: float
     gain: float
+    cap: tuple[float | None, ...] = ()
     fitted_on: str = ""
     notes: str = ""
 
     def __post_init__(self) -> None:
-        # Folded once: logit = offset + sum(k_i * x_i); reading = sigmoid(gain * logit + shift).
+        # Folded once: logit = offset + sum(k_i * min(x_i, cap_i)); reading = sigmoid(gain * logit + shift).
         k = tuple(w / s for w, s in zip(self.weights, self.scale))
         object.__setattr__(self, "_k", k)
+        caps = self.cap or (None,) * len(k)
+        object.__setattr__(self, "_caps", tuple(math.inf if c is None else c for c in caps))
         object.__setattr__(self, "_offset", self.bias - sum(ki * c for ki, c in zip(k, self.centre)))
         object.__setattr__(self, "_shift", math.log(self.threshold / (1.0 - self.threshold)))
 
     def logit(self, x: tuple[float, ...]) -> float:
         """The fitted logit of one feature vector (in :attr:`features` order); 0 = the boundary."""
         z = self._offset  # type: ignore[attr-defined]
-        for ki, xi in zip(self._k, x):  # type: ignore[attr-defined]
-            z += ki * xi
+        for ki, xi, ci in zip(self._k, x, self._caps):  # type: ignore[attr-defined]
+            z += ki * (xi if xi < ci else ci)
         return z
 
     def reading(self, x: tuple[float, ...]) -> float:
@@ -202,9 +211,13 @@ def reading_from_dict(data: object, path: str | os.PathLike[str], known: tuple[s
     gain = _number(p, "gain", data["gain"])
     if gain <= 0.0:
         raise ReadingsError(p, "gain", f"expected a number > 0, got {gain!r}")
+    cap = data.get("cap", [])
+    if not isinstance(cap, list) or (cap and len(cap) != len(features)):
+        raise ReadingsError(p, "cap", f"expected a list of {len(features)} numbers or nulls (one per feature), got {cap!r}")
+    caps = tuple(None if c is None else _number(p, f"cap[{i}]", c) for i, c in enumerate(cap))
     return LinearReading(
         name, version, tuple(features), vectors["centre"], vectors["scale"], vectors["weights"], bias, threshold,
-        gain, *_texts(data, p),
+        gain, caps, *_texts(data, p),
     )  # fmt: skip
 
 

@@ -23,9 +23,12 @@ from posecoach.readings import (
 
 def test_the_shipped_files_load_and_say_what_they_were_fitted_on() -> None:
     smile = smile_model()
-    assert smile.name == "smile" and smile.version == 1 and smile.threshold == 0.35
+    assert smile.name == "smile" and smile.version == 2 and smile.threshold == 0.35
     assert "GENKI-4K" in smile.fitted_on and "held-out" in smile.notes
     assert set(smile.features) <= set(SMILE_FEATURES) and "mouth_smile_sqrt" in smile.features
+    # The lip actions of a laugh count only within a smile, and saturate at a typical smile's value.
+    caps = dict(zip(smile.features, smile.cap))
+    assert 0.0 < caps["upper_lip_in_smile"] < 0.6 and 0.0 < caps["lower_lip_in_smile"] < 0.6 and caps["mouth_smile_sqrt"] is None
     gaze = gaze_model()
     assert gaze.name == "gaze" and gaze.version == 2 and "GENKI-4K" in gaze.fitted_on
     assert 5.0 < gaze.sigma_deg[0] < 25.0 and gaze.sigma_deg[1] > gaze.sigma_deg[0]
@@ -91,6 +94,8 @@ def _valid() -> dict:
         (lambda d: d.update(scale=[0.0] * len(d["features"])), "scale[0]: expected a number > 0, got 0.0"),
         (lambda d: d.update(colour="red"), "colour: unknown field; expected one of name, version"),
         (lambda d: d.update(version=0), "version: expected an integer >= 1, got 0"),
+        (lambda d: d.update(cap=[0.3]), "cap: expected a list of"),
+        (lambda d: d.update(cap=["high"] + [None] * (len(d["features"]) - 1)), "cap[0]: expected a finite number, got 'high'"),
     ],
 )  # fmt: skip
 def test_a_bad_file_names_the_file_the_field_and_the_reason(tmp_path: Path, change, message: str) -> None:
