@@ -14,8 +14,11 @@ What is fitted, on what (smile, ``assets/readings/smile_v2.json``):
 * label: the dataset's ``smile`` (0/1);
 * model: logistic regression with an L2 penalty over the standardised features listed in
   :data:`FEATURES`, classes weighted to count equally (balanced accuracy is the goal).
-  Each feature's sign is fixed by what the face does (FACS): ``mouthSmile*`` (AU12) and the
-  lifted mouth corners push toward "smiling"; the lip and brow actions of other expressions
+  Each feature's sign is fixed by what the face does (FACS): ``mouthSmile*`` (AU12), the
+  lifted mouth corners (also while the lips are closed), the cheek raise (AU6: the lower lids
+  up) and a laugh's lips counted only within a smile (AU10 / AU25 no higher than AU12, so they
+  cannot make a smile of a sneer or a gasp; capped at the median labelled smile's value, inside
+  each fold) push toward "smiling"; the lip and brow actions of other expressions
   (AU24 press, AU15 frown, AU20 stretch, AU18 pucker, AU17 chin raise, AU28 lip roll, AU4
   brow lowerer) may only push away from it. A feature whose fitted weight takes the wrong
   sign is dropped and the model refitted (an active set), so nothing that means "grimace"

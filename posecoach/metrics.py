@@ -193,7 +193,8 @@ def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[f
     """Every feature a smile model may use, in :data:`~posecoach.readings.SMILE_FEATURES` order.
 
     Symmetric by construction (means of the left/right blendshapes, landmark measures across
-    the whole mouth), so a mirrored image reads the same. See ``SMILE_FEATURES`` for each one.
+    the whole mouth and both eyes), so a mirrored image reads the same. See ``SMILE_FEATURES``
+    for each one.
     """
     g = _geom(face, geom)
     b = face.blendshapes.tolist()
@@ -227,9 +228,9 @@ def smile(face: FaceFrame, geom: FaceGeometry | None = None, model: LinearReadin
     """How much the person smiles, 0 (neutral) .. 1 (broad smile); >= 0.35 is a smile.
 
     The fitted smile model (``assets/readings/smile_v2.json``, see :mod:`posecoach.readings`)
-    over :func:`smile_features`: MediaPipe's ``mouthSmile*`` and the mouth corners lifted
-    in the head's own frame (a closed-mouth smile counts), with the lip actions of other
-    expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
+    over :func:`smile_features`: MediaPipe's ``mouthSmile*``, the mouth corners lifted in the
+    head's own frame (a closed-mouth smile counts), the cheek raise and a laugh's lips within
+    a smile, with the lip and brow actions of other expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
     person would call smiling (cross-validated on GENKI-4K, see benchmarks/truth.py).
     Then :func:`distress` (sadness, crying) scales the reading down: a face in tears is not
     a smile, whatever the mouth corners do.
