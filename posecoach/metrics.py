@@ -374,8 +374,8 @@ def gaze_on_lens(
     the eye sensors (:func:`gaze_features`) together: the fitted
     :class:`~posecoach.readings.GazeModel` knows what the sensors read when a face with that
     head pose looks into the lens (a head turned or lowered with the eyes brought back to the
-    lens reads on it) and scores how far they are from it (0.6 about 9 degrees to the side or
-    20 up or down, 0.3 a little beyond; eyes that follow a turned head read away). Times
+    lens reads on it) and scores how far they are from it (0.6 about 12 degrees to the side or
+    22 up or down, 0.3 at 13 / 25; eyes that follow a turned head read away). Times
     :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a smile still look where
     they look).
     """
