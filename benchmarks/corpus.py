@@ -225,3 +225,48 @@ def cover(image_bgr: np.ndarray, face: FaceFrame, part: str) -> np.ndarray:
     out = image_bgr.copy()
     out[inside] = np.clip(skin[None, :] * shade[inside][:, None], 0, 255).astype(np.uint8)
     return out
+
+
+_EYE_RINGS = (
+    ((33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246), range(468, 473), (33, 133)),
+    ((362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398), range(473, 478), (362, 263)),
+)
+
+
+def shift_irises(image_bgr: np.ndarray, face: FaceFrame, eye_widths: float) -> np.ndarray:
+    """A synthetic gaze edit of a real face: both irises moved along the eye line by
+    ``eye_widths`` (> 0 toward the image's right), in the pixels.
+
+    Inside each eye opening (the lid contour), the sclera's colour fills everything and the
+    face's own iris disk is pasted back at the new place, clipped by the lids. With the iris
+    centre ~10.5 mm in front of the eye's centre of rotation and a ~30 mm wide eye, 0.15 eye
+    widths is about a 25 degree turn of the eyes, 0.2 about 35."""
+    h, w = image_bgr.shape[:2]
+    p = face.landmarks[:, :2] * (w, h)
+    out = image_bgr.astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    for ring, iris, (a, b) in _EYE_RINGS:
+        width = float(np.linalg.norm(p[b] - p[a]))
+        axis = (p[b] - p[a]) / width
+        c = p[iris[0]]
+        rad = float(np.mean(np.linalg.norm(p[list(iris)[1:]] - c, axis=1)))
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [np.round(p[list(ring)]).astype(np.int32)], 255)
+        inside = mask > 0
+        sel = image_bgr[inside & (((xx - c[0]) ** 2 + (yy - c[1]) ** 2) > (1.3 * rad) ** 2)]
+        sel = sel if len(sel) >= 5 else image_bgr[inside]
+        lum = sel.mean(axis=1)
+        sclera = np.median(sel[lum >= np.percentile(lum, 60)], axis=0)
+        r2 = int(np.ceil(rad * 1.15))
+        x0, y0 = int(round(c[0])) - r2, int(round(c[1])) - r2
+        patch = image_bgr[y0 : y0 + 2 * r2 + 1, x0 : x0 + 2 * r2 + 1].astype(np.float32)
+        disk = (np.hypot(*np.mgrid[-r2 : r2 + 1, -r2 : r2 + 1]) <= rad * 1.08).astype(np.float32)
+        disk = cv2.GaussianBlur(disk, (0, 0), max(0.5, rad * 0.08))
+        shift = axis * eye_widths * width
+        move = np.float32([[1, 0, x0 + shift[0]], [0, 1, y0 + shift[1]]])
+        iris_px = cv2.warpAffine(patch, move, (w, h), flags=cv2.INTER_LINEAR)
+        alpha = cv2.warpAffine(disk, move, (w, h), flags=cv2.INTER_LINEAR)[..., None]
+        eye = sclera[None, None, :].astype(np.float32) * (1.0 - alpha) + iris_px * alpha
+        m = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 0.6)[..., None]
+        out = out * (1.0 - m) + eye * m
+    return np.clip(out, 0, 255).astype(np.uint8)

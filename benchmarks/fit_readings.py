@@ -6,7 +6,7 @@
 Runs in seconds once ``benchmarks/corpus.py`` has cached the tracker's output (the first run
 tracks 2 x 2,800 crops, about a minute).
 
-What is fitted, on what (smile, ``assets/readings/smile_v1.json``):
+What is fitted, on what (smile, ``assets/readings/smile_v2.json``):
 
 * data: the 2,800 GENKI-4K training crops (``../shared/media/genki4k_train``), prepared as
   ``benchmarks/corpus.py`` says (4x bicubic, grey border) and run through the real tracker;
@@ -14,8 +14,11 @@ What is fitted, on what (smile, ``assets/readings/smile_v1.json``):
 * label: the dataset's ``smile`` (0/1);
 * model: logistic regression with an L2 penalty over the standardised features listed in
   :data:`FEATURES`, classes weighted to count equally (balanced accuracy is the goal).
-  Each feature's sign is fixed by what the face does (FACS): ``mouthSmile*`` (AU12) and the
-  lifted mouth corners push toward "smiling"; the lip and brow actions of other expressions
+  Each feature's sign is fixed by what the face does (FACS): ``mouthSmile*`` (AU12), the
+  lifted mouth corners (also while the lips are closed), the cheek raise (AU6: the lower lids
+  up) and a laugh's lips counted only within a smile (AU10 / AU25 no higher than AU12, so they
+  cannot make a smile of a sneer or a gasp; capped at the median labelled smile's value, inside
+  each fold) push toward "smiling"; the lip and brow actions of other expressions
   (AU24 press, AU15 frown, AU20 stretch, AU18 pucker, AU17 chin raise, AU28 lip roll, AU4
   brow lowerer) may only push away from it. A feature whose fitted weight takes the wrong
   sign is dropped and the model refitted (an active set), so nothing that means "grimace"
@@ -26,15 +29,11 @@ What is fitted, on what (smile, ``assets/readings/smile_v1.json``):
   labelled smile of GENKI reads 0.85 (most are broad smiles with teeth): a shape of the scale,
   not a decision; it changes no AUC and no accuracy at 0.35.
 
-Gaze (``assets/readings/gaze_v1.json``): most GENKI faces look into the camera, many with the
-head turned or tipped, so for them the eyes' rotation in the head is minus the head pose.
-Each eye sensor (the iris offset and ``eyeLook*``, horizontal and vertical) is fitted as
-``sensor = offset + per_deg * eye_angle`` by a robust (Huber) regression on the GENKI faces
-with open eyes and their mirror images (a mirrored face is another real face; MediaPipe's own
-left/right bias stays in the offset). The sensors of an axis are mixed half and half (the
-blendshapes alone scatter 6 % less on GENKI; the mix keeps a reading when one sensor is
-dead for a face). ``sigma_deg``: the axes' robust scatters, scaled together so that 95 % of
-the training faces read >= 0.6 (the score is flat-topped, see ``GazeModel.score``). The share printed is from 10 held-out folds.
+Gaze (``assets/readings/gaze_v2.json``, fitted by :mod:`fit_gaze`, which says how): on the GENKI
+faces with open eyes and their mirror images, the value of each eye sensor on a face looking into
+the lens, as a curve of the head pose (robust to the faces whose eyes follow the head), and the
+tolerance so that 97 % of the faces within the robust fit's reach read >= 0.6. The share printed
+is from 10 held-out folds, over all open-eyed faces (about 5 % of them look away, by eye).
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
+import fit_gaze as fg  # noqa: E402
 
 from posecoach.geometry import plausible_geometry  # noqa: E402
 from posecoach.geometry import head_angles  # noqa: E402
@@ -58,7 +58,6 @@ from posecoach.readings import (  # noqa: E402
     GAZE_MODEL_FILE,
     SMILE_FEATURES,
     SMILE_MODEL_FILE,
-    GazeModel,
     LinearReading,
 )
 
@@ -73,7 +72,15 @@ FEATURES: dict[str, int] = {
     "mouth_shrug_lower": -1,
     "mouth_roll_lower": -1,
     "brow_down": -1,
+    "lower_lid_rise": +1,
+    "upper_lip_in_smile": +1,
+    "lower_lip_in_smile": +1,
+    "closed_lip_lift": +1,
 }
+#: Features that saturate: a smile that already raises its upper lip or drops its lower lip as
+#: much as the median labelled smile is not more of a smile for more of it (and MediaPipe reads
+#: those lips less steadily than the corners). Each is capped at that median of the training faces.
+SATURATING = ("upper_lip_in_smile", "lower_lip_in_smile")
 LAMBDAS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 THRESHOLD = 0.35
 MEDIAN_SMILE_READS = 0.85
@@ -165,17 +172,28 @@ def choose_lambda(x: np.ndarray, y: np.ndarray, signs: np.ndarray, seed: int) ->
     return LAMBDAS[int(np.argmin(losses))]
 
 
+def smile_caps(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per column of :data:`FEATURES`: the cap of a saturating feature (its median over the
+    labelled smiles of ``x``), infinity for the others."""
+    caps = np.full(x.shape[1], np.inf)
+    for j, name in enumerate(FEATURES):
+        if name in SATURATING:
+            caps[j] = float(np.median(x[y == 1, j]))
+    return caps
+
+
 def cross_validated_logits(x: np.ndarray, y: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """Outer-fold held-out logits (the penalty chosen inside each fold)."""
+    """Outer-fold held-out logits (caps and penalty chosen inside each fold)."""
     f = folds(len(y), OUTER_K, SEED)
     out = np.zeros(len(y))
     chosen = []
     for k in range(OUTER_K):
         tr = f != k
-        lam = choose_lambda(x[tr], y[tr], signs, SEED + k + 1)
+        xc = np.minimum(x, smile_caps(x[tr], y[tr]))
+        lam = choose_lambda(xc[tr], y[tr], signs, SEED + k + 1)
         chosen.append(lam)
-        w, b, c, s = fit_signed(x[tr], y[tr], signs, lam)
-        out[~tr] = predict(x[~tr], w, b, c, s)
+        w, b, c, s = fit_signed(xc[tr], y[tr], signs, lam)
+        out[~tr] = predict(xc[~tr], w, b, c, s)
     return out, chosen
 
 
@@ -197,15 +215,10 @@ def genki_features(scale: float = 4.0) -> tuple[np.ndarray, np.ndarray, list[str
     return np.array(rows), np.array(labels, float), files
 
 
-# -- gaze ----------------------------------------------------------------------------------------
-IRIS_WEIGHT = 0.5
-ON_LENS_SHARE = 0.95
-ON_LENS_READS = 0.6
-
-
+# -- gaze (the fit itself is in fit_gaze.py) -----------------------------------------------------
 def gaze_rows(flip: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(yaw, pitch, iris_x, look_x, iris_y, look_y)`` of GENKI faces with open eyes, and
-    their indices in the corpus."""
+    """``(yaw, pitch, look_x, look_y, upper_lid)`` of GENKI faces with open eyes, and their
+    indices in the corpus."""
     g = corpus.track_genki(4.0, flip=flip)
     rows, index = [], []
     for i in range(len(g.files)):
@@ -219,44 +232,6 @@ def gaze_rows(flip: bool) -> tuple[np.ndarray, np.ndarray]:
         rows.append((yaw, pitch, *gaze_features(face, geom)))
         index.append(i)
     return np.array(rows), np.array(index)
-
-
-def huber_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Robust ``y = a + b x`` (Huber, k = 1.345) and the residuals' robust scale (MAD)."""
-    w = np.ones_like(x)
-    design = np.column_stack([np.ones_like(x), x])
-    for _ in range(50):
-        a, b = np.linalg.lstsq(design * w[:, None], y * w, rcond=None)[0]
-        r = y - (a + b * x)
-        s = 1.4826 * float(np.median(np.abs(r)))
-        w = np.clip(1.345 * s / np.maximum(np.abs(r), 1e-12), 0.0, 1.0)
-    return float(a), float(b), s
-
-
-def fit_gaze(rows: np.ndarray) -> GazeModel:
-    yaw, pitch = rows[:, 0], rows[:, 1]
-    pairs = {}
-    for name, col, head in (("iris_x", 2, yaw), ("look_x", 3, yaw), ("iris_y", 4, pitch), ("look_y", 5, pitch)):
-        a, b, _ = huber_line(head, rows[:, col])
-        pairs[name] = (a, -b)  # looking into the lens: eye angle = -head angle
-    model = GazeModel("gaze", 1, pairs["iris_x"], pairs["look_x"], pairs["iris_y"], pairs["look_y"], IRIS_WEIGHT, (1.0, 1.0))
-    mh, mv = gaze_misses(model, rows)
-    sh = 1.4826 * float(np.median(np.abs(mh - np.median(mh))))
-    sv = 1.4826 * float(np.median(np.abs(mv - np.median(mv))))
-    d = np.sqrt((mh / sh) ** 2 + (mv / sv) ** 2)
-    # exp(-d^4 / 2) >= 0.6  <=>  d <= (-2 ln 0.6)^(1/4): widen both scatters by one factor.
-    k = float(np.quantile(d, ON_LENS_SHARE)) / (-2.0 * math.log(ON_LENS_READS)) ** 0.25
-    return GazeModel("gaze", 1, model.iris_x, model.look_x, model.iris_y, model.look_y, IRIS_WEIGHT, (sh * k, sv * k))
-
-
-def gaze_misses(model: GazeModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    eyes = np.array([model.eye_angles(*r[2:]) for r in rows])
-    return rows[:, 0] + eyes[:, 0], rows[:, 1] + eyes[:, 1]
-
-
-def gaze_scores(model: GazeModel, rows: np.ndarray) -> np.ndarray:
-    mh, mv = gaze_misses(model, rows)
-    return np.array([model.score(h, v) for h, v in zip(mh, mv)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ROC AUC {auc:.4f}  balanced accuracy at the boundary (0.35) {ba:.4f}  (best threshold {best:.4f})")
     print(f"  penalties chosen per fold: {chosen}")
 
+    caps = smile_caps(x, y)
+    x = np.minimum(x, caps)
     lam = choose_lambda(x, y, signs, SEED)
     w, b, c, s = fit_signed(x, y, signs, lam)
     keep = np.abs(w) > 0
@@ -292,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model = LinearReading(
         name="smile",
-        version=1,
+        version=2,
         features=tuple(names),
         centre=tuple(round(float(v), 6) for v in c[keep]),
         scale=tuple(round(float(v), 6) for v in s[keep]),
@@ -300,14 +277,16 @@ def main(argv: list[str] | None = None) -> int:
         bias=round(b, 6),
         threshold=THRESHOLD,
         gain=round(gain, 6),
+        cap=tuple(round(float(v), 6) if np.isfinite(v) else None for v in caps[keep]),
         fitted_on=(
             f"GENKI-4K training split (MPLab UCSD), {len(y)} crops with a plausible face "
             f"({int(y.sum())} smiling), 4x bicubic + grey border, mediapipe face_landmarker v1"
         ),
         notes=(
             f"benchmarks/fit_readings.py: class-balanced L2 logistic regression, sign-constrained (FACS), "
-            f"penalty {lam} by inner 5-fold CV; {OUTER_K}-fold held-out ROC AUC {auc:.4f}, balanced accuracy "
-            f"{ba:.4f} at 0.35; gain puts the median labelled smile at {MEDIAN_SMILE_READS}"
+            f"penalty {lam} by inner 5-fold CV; lip features capped at the median labelled smile's value; "
+            f"{OUTER_K}-fold held-out ROC AUC {auc:.4f}, balanced accuracy {ba:.4f} at 0.35; gain puts the median "
+            f"labelled smile at {MEDIAN_SMILE_READS}"
         ),
     )
 
@@ -318,21 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     held = np.zeros(len(rows))
     for k in range(OUTER_K):
         tr = f != k
-        held[~tr] = gaze_scores(fit_gaze(rows[tr]), rows[~tr])
-    gaze = fit_gaze(rows)
-    share = float(np.mean(held >= ON_LENS_READS))
+        held[~tr] = fg.gaze_scores(fg.fit_gaze(rows[tr]), rows[~tr])
+    gaze = fg.fit_gaze(rows)
+    share = float(np.mean(held >= fg.ON_LENS_READS))
     print(f"gaze: {n_orig} GENKI faces with open eyes (+ mirrored), {OUTER_K}-fold held-out share >= 0.6: {share:.4f}")
     print(f"  {gaze}")
-    gaze = GazeModel(
-        "gaze", 1,
-        *(tuple(round(v, 6) for v in p) for p in (gaze.iris_x, gaze.look_x, gaze.iris_y, gaze.look_y)),  # type: ignore[arg-type]
-        IRIS_WEIGHT, tuple(round(v, 4) for v in gaze.sigma_deg),  # type: ignore[arg-type]
+    gaze = fg.rounded(
+        gaze,
         fitted_on=f"GENKI-4K training split, {n_orig} faces with open eyes and their mirror images, 4x bicubic + grey border",
         notes=(
-            f"benchmarks/fit_readings.py: Huber lines sensor = offset + per_deg * (-head angle); sigma so that "
-            f"{ON_LENS_SHARE:.0%} of the training faces read >= {ON_LENS_READS}; 10-fold held-out share {share:.4f}"
+            f"benchmarks/fit_gaze.py: on-lens curves by Tukey biweight (faces whose eyes follow the head or look away get "
+            f"no weight); sigma so that {fg.ON_LENS_SHARE:.0%} of the faces within the biweight's reach read >= "
+            f"{fg.ON_LENS_READS}; 10-fold held-out share of all open-eyed faces {share:.4f}"
         ),
-    )  # fmt: skip
+    )
     if args.dry_run:
         print(json.dumps(model.to_dict(), indent=1))
         print(json.dumps(gaze.to_dict(), indent=1))

@@ -33,7 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
+import fit_gaze as fg  # noqa: E402
 import fit_readings as fit  # noqa: E402
+import truth_gaze  # noqa: E402
 
 from posecoach.geometry import FaceGeometry, head_angles, plausible_geometry  # noqa: E402
 from posecoach.metrics import (  # noqa: E402
@@ -44,15 +46,11 @@ from posecoach.metrics import (  # noqa: E402
     smile_features,
 )
 from posecoach.occlusion import occlusion  # noqa: E402
-from posecoach.readings import SMILE_FEATURES, LinearReading, gaze_model, smile_model  # noqa: E402
+from posecoach.readings import SMILE_FEATURES, LinearReading, smile_model  # noqa: E402
 from posecoach.results import BS, EyeState, FaceFrame  # noqa: E402
 
 #: GENKI faces that, by eye (the developer's, at 4x), look down with lowered lids.
 LOOKING_DOWN_BY_EYE = ("file2268.jpg", "file2269.jpg", "file3213.jpg", "file3230.jpg")
-#: GENKI faces turned >= 24 degrees whose eyes, by eye (the developer's, at 4x), look into the lens.
-TURNED_ON_LENS_BY_EYE = tuple(f"file{n:04d}.jpg" for n in (
-    670, 2228, 2658, 661, 2527, 123, 2949, 774, 2756, 612, 217, 3287, 2611, 2179, 913, 2630,
-))  # fmt: skip
 THRESHOLD = 0.35
 
 
@@ -158,11 +156,13 @@ def cv_smile(sets: dict[str, Readings]) -> dict[str, np.ndarray]:
     out = {k: np.zeros(len(r.y)) for k, r in sets.items()}
     for k in range(fit.OUTER_K):
         tr = by_file[base.idx] != k
-        lam = fit.choose_lambda(base.features[tr][:, cols], base.y[tr].astype(float), signs, fit.SEED + k + 1)
-        w, b, c, s = fit.fit_signed(base.features[tr][:, cols], base.y[tr].astype(float), signs, lam)
+        x, y = base.features[tr][:, cols], base.y[tr].astype(float)
+        caps = fit.smile_caps(x, y)
+        lam = fit.choose_lambda(np.minimum(x, caps), y, signs, fit.SEED + k + 1)
+        w, b, c, s = fit.fit_signed(np.minimum(x, caps), y, signs, lam)
         keep = np.abs(w) > 0
-        model = LinearReading("smile", 1, tuple(np.array(list(fit.FEATURES))[keep]), tuple(c[keep]), tuple(s[keep]),
-                              tuple(w[keep]), b, THRESHOLD, final.gain)  # fmt: skip
+        model = LinearReading("smile", 2, tuple(np.array(list(fit.FEATURES))[keep]), tuple(c[keep]), tuple(s[keep]),
+                              tuple(w[keep]), b, THRESHOLD, final.gain, tuple(caps[keep]))  # fmt: skip
         use = [SMILE_FEATURES.index(f) for f in model.features]
         for name, r in sets.items():
             held = by_file[r.idx] == k
@@ -177,36 +177,15 @@ def cv_gaze(sets: dict[str, Readings]) -> dict[str, np.ndarray]:
     out = {k: np.zeros(len(r.y)) for k, r in sets.items()}
     for k in range(fit.OUTER_K):
         rows = np.vstack([r.gaze_x[(by_file[r.idx] != k) & _open(r)] for r in train])
-        model = fit.fit_gaze(rows)
+        model = fg.fit_gaze(rows)
         for name, r in sets.items():
             held = (by_file[r.idx] == k) & _open(r)
-            out[name][held] = fit.gaze_scores(model, r.gaze_x[held])
+            out[name][held] = fg.gaze_scores(model, r.gaze_x[held])
     return out
 
 
 def _open(r: Readings) -> np.ndarray:
     return np.array([e is EyeState.OPEN for e in r.eyes])
-
-
-def eyes_turned(face: FaceFrame, degrees: float) -> FaceFrame:
-    """A synthetic edit of a real face: both eyes rotated ``degrees`` toward the image's right
-    in the head (iris landmarks moved along the eye line, ``eyeLook*`` raised), by the gaze
-    model's own sensor gains."""
-    m = gaze_model()
-    lm = face.landmarks.copy()
-    w, h = face.image_wh
-    for corners, ring in (((33, 133), range(468, 473)), ((362, 263), range(473, 478))):
-        a, b = lm[corners[0], :2] * (w, h), lm[corners[1], :2] * (w, h)
-        axis = (b - a) / max(1e-9, float(np.linalg.norm(b - a)))
-        shift = axis * m.iris_x[1] * degrees * float(np.linalg.norm(b - a)) / (w, h)
-        lm[list(ring), :2] += shift.astype(np.float32)
-    bs = face.blendshapes.copy()
-    delta = m.look_x[1] * degrees
-    for name in ("eyeLookInRight", "eyeLookOutLeft"):
-        bs[BS[name]] = np.clip(bs[BS[name]] + max(delta, 0.0), 0.0, 1.0)
-    for name in ("eyeLookOutRight", "eyeLookInLeft"):
-        bs[BS[name]] = np.clip(bs[BS[name]] + max(-delta, 0.0), 0.0, 1.0)
-    return FaceFrame(lm, bs, face.matrix, face.image_wh, face.n_faces, face.t_ms)
 
 
 # -- clips ------------------------------------------------------------------------------------------
@@ -282,6 +261,7 @@ def photo_rows(labels: dict) -> list[tuple[str, str, str, str]]:
             note = labels[name]["faces"][0].get("note", labels[name]["faces"][0]["smiling"])
             rows.append((f"photo {name} ({note[:34]}): smile", f"{Before.smile(face, g):.2f}", f"{m.smile:.2f}",
                          f"{_m2(face.blendshapes, 'mouthSmile'):.2f}"))  # fmt: skip
+        rows += truth_gaze.edit_and_scale_rows(tracker)
     return rows
 
 
@@ -327,14 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         far = op & (np.abs(r.angles[:, 0]) >= lo)
         rows.append((f"GENKI 4x: head turned >= {lo:.0f} deg, eyes open (n={far.sum()}): gaze_on_lens >= 0.6",
                      f"{np.mean(r.before_gaze[far] >= 0.6):.3f}", f"{np.mean(gaze_cv['x4'][far] >= 0.6):.3f}", "-"))  # fmt: skip
-    by_eye = [r.files.index(f) for f in TURNED_ON_LENS_BY_EYE if f in r.files]
-    rows.append((f"GENKI head turned >= 24 deg, on the lens by eye (n={len(by_eye)}): gaze >= 0.6",
-                 f"{np.mean(r.before_gaze[by_eye] >= 0.6):.2f}", f"{np.mean(gaze_cv['x4'][by_eye] >= 0.6):.2f}", "-"))  # fmt: skip
-    turned = [i for i in range(len(r.y)) if r.gaze[i] >= 0.6 and abs(r.angles[i][0]) < 10][:400]
-    for deg in (25.0, -25.0, 30.0, -30.0):
-        away = [compute_metrics(eyes_turned(r.faces[i], deg)).gaze_on_lens for i in turned]
-        rows.append((f"GENKI on-lens faces, eyes turned {deg:+.0f} deg (synthetic): < 0.3", "-",
-                     f"{np.mean(np.array(away) < 0.3):.3f}", "-"))  # fmt: skip
+    rows += truth_gaze.by_eye_rows(r.files, gaze_cv["x4"], r.before_gaze)
+    rows += truth_gaze.mirror_rows(sets["x4"], sets["flip"])
     for name, label in (("x4", "4x"),):
         s = sets[name]
         closed_b = np.mean([e is EyeState.CLOSED for e in s.before_eyes])

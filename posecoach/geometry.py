@@ -137,6 +137,9 @@ class FaceGeometry:
             ~0.29 in a broad smile, ~0.08 shut).
         lower_lid: lower-lid height below the eye-corner line over eye width, per eye
             (smaller = lower lid raised; ~0.12 relaxed, ~0.04-0.09 with a cheek raise).
+        upper_lid: upper-lid height above the eye-corner line over eye width, per eye
+            (~0.2 looking ahead; it follows the eye: higher looking up, lower looking down,
+            and unlike ``lower_lid`` a smile's cheek raise barely moves it).
         iris_x: iris centre offset from the eye-corner midpoint along face x over eye
             width, per eye (> 0 toward the image's right).
         iris_y: the same along face y (> 0 down the face; ~-0.03..-0.09 looking ahead).
@@ -158,6 +161,7 @@ class FaceGeometry:
     interocular_px: float
     eye_aperture: tuple[float, float]
     lower_lid: tuple[float, float]
+    upper_lid: tuple[float, float]
     iris_x: tuple[float, float]
     iris_y: tuple[float, float]
     mouth_width: float
@@ -223,6 +227,7 @@ def _face_geometry(points: list[list[float]], image_wh: tuple[int, int], head_y:
     ey = _scale(ey, 1.0 / (_len(ey) or 1.0))
 
     lower = tuple(_dot(_sub(_mean3(lo[3 * e : 3 * e + 3]), eye_c[e]), ey) / eye_w[e] for e in (0, 1))
+    upper = tuple(-_dot(_sub(_mean3(up[3 * e : 3 * e + 3]), eye_c[e]), ey) / eye_w[e] for e in (0, 1))
     iris_rel = (_sub(p[_IR][0], eye_c[0]), _sub(p[_IR][1], eye_c[1]))
     iris_x = tuple(_dot(iris_rel[e], ex) / eye_w[e] for e in (0, 1))
     iris_y = tuple(_dot(iris_rel[e], ey) / eye_w[e] for e in (0, 1))
@@ -241,6 +246,7 @@ def _face_geometry(points: list[list[float]], image_wh: tuple[int, int], head_y:
         interocular_px=io,
         eye_aperture=aperture,  # type: ignore[arg-type]
         lower_lid=lower,  # type: ignore[arg-type]
+        upper_lid=upper,  # type: ignore[arg-type]
         iris_x=iris_x,  # type: ignore[arg-type]
         iris_y=iris_y,  # type: ignore[arg-type]
         mouth_width=mouth_w / io,

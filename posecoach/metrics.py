@@ -95,6 +95,7 @@ _LOOK_UP = (BS["eyeLookUpLeft"], BS["eyeLookUpRight"])
 _LOOK_IN_L, _LOOK_IN_R = BS["eyeLookInLeft"], BS["eyeLookInRight"]
 _LOOK_OUT_L, _LOOK_OUT_R = BS["eyeLookOutLeft"], BS["eyeLookOutRight"]
 _UPPER_UP = (BS["mouthUpperUpLeft"], BS["mouthUpperUpRight"])
+_LOWER_DOWN = (BS["mouthLowerDownLeft"], BS["mouthLowerDownRight"])
 _PRESS = (BS["mouthPressLeft"], BS["mouthPressRight"])
 _PUCKER = BS["mouthPucker"]
 _SHRUG_LOWER = BS["mouthShrugLower"]
@@ -103,9 +104,12 @@ _ROLL_LOWER = BS["mouthRollLower"]
 # --- eye constants: set on the recorded blink of single_face.mp4 and checked on GENKI-4K,
 # where 6.6 % of the (mostly open-eyed) faces read closed, nearly all of them eyes squeezed
 # shut by a broad laugh (benchmarks/truth.py); tests/test_metrics.py holds the measurements.
-#: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0)
-#: and 1 (wide). A relaxed open eye is ~0.33-0.37 -> eye_open ~0.7-0.8.
-_APERTURE_SHUT, _APERTURE_WIDE = 0.08, 0.44
+#: Eye aperture / eye width at which eye_open reads 0 (lids shut; MediaPipe never reaches 0),
+#: 0.5 (lids lowered: the blink and glance-down rules work below it) and 1 (wide). Two slopes:
+#: steep where the lids close, half as steep above, where a relaxed open eye (~0.33-0.37 ->
+#: eye_open ~0.63-0.69) moves with the picture (MediaPipe reads a blurred or compressed eye
+#: up to 0.027 wider: 0.047 of eye_open, not 0.076; tests/test_robustness.py).
+_APERTURE_SHUT, _APERTURE_LOWERED, _APERTURE_WIDE = 0.08, 0.26, 0.55
 #: Below this mean eye_open the lids are shut (the recorded blink reads 0.00-0.19, the
 #: narrowed eyes of a broad smile >= 0.44).
 EYES_CLOSED_BELOW = 0.25
@@ -136,11 +140,17 @@ def eye_openness(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[flo
 
     From the lid aperture (mean of three lid-to-lid distances over the corner-to-corner
     width, in 3-D), not from ``eyeBlink*`` (which rises to 0.2-0.6 when a broad smile
-    pushes the lids). Uncalibrated: a relaxed open eye reads ~0.7-0.8, a smile-narrowed
-    eye ~0.5-0.65, a blink < 0.25.
+    pushes the lids). Uncalibrated: a relaxed open eye reads ~0.6-0.7, a smile-narrowed
+    eye ~0.45-0.6, a blink < 0.25.
     """
     a = _geom(face, geom).eye_aperture
-    return _ramp(a[0], _APERTURE_SHUT, _APERTURE_WIDE), _ramp(a[1], _APERTURE_SHUT, _APERTURE_WIDE)
+    return _eye_open(a[0]), _eye_open(a[1])
+
+
+def _eye_open(aperture: float) -> float:
+    if aperture < _APERTURE_LOWERED:
+        return 0.5 * _ramp(aperture, _APERTURE_SHUT, _APERTURE_LOWERED)
+    return 0.5 + 0.5 * _ramp(aperture, _APERTURE_LOWERED, _APERTURE_WIDE)
 
 
 def looking_down_score(face: FaceFrame, pitch: float = 0.0) -> float:
@@ -183,13 +193,16 @@ def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[f
     """Every feature a smile model may use, in :data:`~posecoach.readings.SMILE_FEATURES` order.
 
     Symmetric by construction (means of the left/right blendshapes, landmark measures across
-    the whole mouth), so a mirrored image reads the same. See ``SMILE_FEATURES`` for each one.
+    the whole mouth and both eyes), so a mirrored image reads the same. See ``SMILE_FEATURES``
+    for each one.
     """
     g = _geom(face, geom)
     b = face.blendshapes.tolist()
-    smile_bs = 0.5 * (b[_SMILE[0]] + b[_SMILE[1]])
+    smile_bs = max(0.0, 0.5 * (b[_SMILE[0]] + b[_SMILE[1]]))
+    upper_up = max(0.0, 0.5 * (b[_UPPER_UP[0]] + b[_UPPER_UP[1]]))
+    lower_down = max(0.0, 0.5 * (b[_LOWER_DOWN[0]] + b[_LOWER_DOWN[1]]))
     return (
-        math.sqrt(max(0.0, smile_bs)),
+        math.sqrt(smile_bs),
         g.corner_lift_head,
         g.lip_gap,
         0.5 * (b[_PRESS[0]] + b[_PRESS[1]]),
@@ -199,6 +212,10 @@ def smile_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[f
         b[_SHRUG_LOWER],
         b[_ROLL_LOWER],
         0.5 * (b[_BROW_DOWN[0]] + b[_BROW_DOWN[1]]),
+        -0.5 * (g.lower_lid[0] + g.lower_lid[1]),
+        min(upper_up, smile_bs),
+        min(lower_down, smile_bs),
+        g.corner_lift_head * _ramp(g.lip_gap, 0.1, 0.0),
     )
 
 
@@ -210,10 +227,10 @@ def _model_index(model: LinearReading) -> tuple[int, ...]:
 def smile(face: FaceFrame, geom: FaceGeometry | None = None, model: LinearReading | None = None) -> float:
     """How much the person smiles, 0 (neutral) .. 1 (broad smile); >= 0.35 is a smile.
 
-    The fitted smile model (``assets/readings/smile_v1.json``, see :mod:`posecoach.readings`)
-    over :func:`smile_features`: MediaPipe's ``mouthSmile*`` and the mouth corners lifted
-    in the head's own frame (a closed-mouth smile counts), with the lip actions of other
-    expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
+    The fitted smile model (``assets/readings/smile_v2.json``, see :mod:`posecoach.readings`)
+    over :func:`smile_features`: MediaPipe's ``mouthSmile*``, the mouth corners lifted in the
+    head's own frame (a closed-mouth smile counts), the cheek raise and a laugh's lips within
+    a smile, with the lip and brow actions of other expressions weighing against. Its decision boundary is 0.35: at or above it, a face a
     person would call smiling (cross-validated on GENKI-4K, see benchmarks/truth.py).
     Then :func:`distress` (sadness, crying) scales the reading down: a face in tears is not
     a smile, whatever the mouth corners do.
@@ -274,19 +291,22 @@ def cheek_raise(
 ) -> float:
     """Lower lids pushed up and eyes narrowed (AU6, the eye half of a real smile), 0..1.
 
-    Mean of the lower-lid rise (lower-lid height below the eye-corner line: 0 at 0.14 of
-    the eye width, 1 at 0.04) and ``eyeSquint*`` (0 at 0.2, 1 at 0.7). While the lids are
-    shut their meeting line says nothing about the cheeks, so the lid term fades out with
-    :func:`_open_gate` and ``eyeSquint*`` carries the reading through a blink.
+    The lower-lid rise (lower-lid height below the eye-corner line: 0 at 0.16 of the eye
+    width, 1 at -0.04) weighted 0.6, and ``eyeSquint*`` (0 at 0.2, 1 at 1.1) weighted 0.4.
+    Both on both eyes. Gentle slopes and two sensors that fail apart: MediaPipe reads a
+    blurred eye with up to 0.1 less ``eyeSquint*``, and a mirrored one with up to 0.014
+    lower lids, each moving this reading by <= 0.05 (tests/test_robustness.py). While the
+    lids are shut their meeting line says nothing about the cheeks, so the lid term fades
+    out with :func:`_open_gate` and ``eyeSquint*`` carries the reading through a blink.
     ``cheekSquint*`` is not used: it reads 0 on real faces.
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
-    w = _open_gate(eye_open)
-    lid = _ramp(0.5 * (g.lower_lid[0] + g.lower_lid[1]), 0.14, 0.04)
-    squint = _ramp(_mean2(face.blendshapes, _SQUINT), 0.2, 0.7)
-    return (w * lid + squint) / (w + 1.0)
+    w = 0.6 * _open_gate(eye_open)
+    lid = _ramp(0.5 * (g.lower_lid[0] + g.lower_lid[1]), 0.16, -0.04)
+    squint = _ramp(_mean2(face.blendshapes, _SQUINT), 0.2, 1.1)
+    return (w * lid + 0.4 * squint) / (w + 0.4)
 
 
 def squinch(
@@ -295,8 +315,8 @@ def squinch(
     """The photographer's squinch, 0..1: lower lids raised while the eyes stay open.
 
     :func:`cheek_raise` times :func:`_open_gate`, so a blink or a squeeze is not a
-    squinch. Uncalibrated: a relaxed face reads 0.05-0.35 (``eyeSquint*`` rests at 0.2-0.4
-    for some people), a squinching smile 0.5-0.9.
+    squinch. Uncalibrated: a relaxed face reads 0.1-0.3 (``eyeSquint*`` rests at 0.2-0.4
+    for some people), a squinching smile 0.35-0.6.
     """
     g = _geom(face, geom)
     if eye_open is None:
@@ -312,29 +332,32 @@ def genuine_smile(
 ) -> float:
     """Duchenne smile, 0..1: a smile *and* a cheek raise together.
 
-    ``sqrt(ramp(smile, 0.1, 1) * cheek_raise)``: 0 unless both are present, so a posed
+    ``sqrt(ramp(smile, 0.1, 0.8) * cheek_raise)``: 0 unless both are present, so a posed
     mouth-only smile scores low and a squint without a smile scores 0 (a relaxed face's
-    smile reads ~0.05, which the ramp takes off).
+    smile reads ~0.05, which the ramp takes off). Any broad smile (>= 0.8) counts in full, so
+    the eyes decide between two broad smiles, and a broad smile's own jitter does not move it.
     """
     g = _geom(face, geom)
     s = smile(face, g) if smile_value is None else smile_value
-    return math.sqrt(_ramp(s, 0.1, 1.0) * cheek_raise(face, g, eye_open))
+    return math.sqrt(_ramp(s, 0.1, 0.8) * cheek_raise(face, g, eye_open))
 
 
-def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float, float]:
-    """The eye-rotation sensors ``gaze_on_lens`` reads: ``(iris_x, look_x, iris_y, look_y)``.
+def gaze_features(face: FaceFrame, geom: FaceGeometry | None = None) -> tuple[float, float, float]:
+    """The eye sensors ``gaze_on_lens`` reads: ``(look_x, look_y, upper_lid)``, both eyes alike.
 
-    ``iris_x``/``iris_y``: the iris centres' mean offset from the eye-corner midpoints along
-    the face's x (toward the image's right) and y (down the face), over eye width.
     ``look_x``: ``eyeLook*`` toward the image's right, ``(In + Out toward it) - (away)`` over
-    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved.
+    both eyes, halved; ``look_y``: ``(eyeLookUp - eyeLookDown)`` over both eyes, halved;
+    ``upper_lid``: the mean of both upper lids' heights (:attr:`FaceGeometry.upper_lid`).
+    Each is a sum over both eyes, so a mirrored face reads ``-look_x`` and the same rest.
+    The iris landmarks are not used: ``eyeLook*`` is computed from them and reads the same
+    rotation with a third of their scatter (benchmarks/fit_readings.py).
     """
     g = _geom(face, geom)
     b = face.blendshapes.tolist()
     # The image-left eye is the subject's right: its "In" points to the image's right.
     look_x = 0.5 * ((b[_LOOK_IN_R] + b[_LOOK_OUT_L]) - (b[_LOOK_OUT_R] + b[_LOOK_IN_L]))
     look_y = 0.5 * ((b[_LOOK_UP[0]] + b[_LOOK_UP[1]]) - (b[_LOOK_DOWN[0]] + b[_LOOK_DOWN[1]]))
-    return 0.5 * (g.iris_x[0] + g.iris_x[1]), look_x, 0.5 * (g.iris_y[0] + g.iris_y[1]), look_y
+    return look_x, look_y, 0.5 * (g.upper_lid[0] + g.upper_lid[1])
 
 
 def gaze_on_lens(
@@ -347,21 +370,20 @@ def gaze_on_lens(
 ) -> float:
     """How directly the eyes look into the camera, 0..1 (1 = into the lens; >= 0.6 = on it).
 
-    Gaze = head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`)
-    + eye-in-head rotation, estimated from the iris landmarks and ``eyeLook*`` together
-    (:func:`gaze_features`, mixed by the fitted :class:`~posecoach.readings.GazeModel`,
-    whose gains were fitted on GENKI-4K faces looking into the camera with their heads turned
-    up to ~30 degrees: a head turned away with the eyes brought back to the lens reads on it).
-    Scored by :meth:`~posecoach.readings.GazeModel.score` (0.6 within ~15 degrees to the side
-    or ~30 up or down, 0.3 beyond ~19 / ~37), times :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a
-    smile still look where they look).
+    Head pose (``yaw``, ``pitch``, degrees, view-relative as from :func:`head_angles`) and
+    the eye sensors (:func:`gaze_features`) together: the fitted
+    :class:`~posecoach.readings.GazeModel` knows what the sensors read when a face with that
+    head pose looks into the lens (a head turned or lowered with the eyes brought back to the
+    lens reads on it) and scores how far they are from it (0.6 about 12 degrees to the side or
+    22 up or down, 0.3 at 13 / 25; eyes that follow a turned head read away). Times
+    :func:`_visible_gate` (shut eyes look nowhere; eyes narrowed by a smile still look where
+    they look).
     """
     g = _geom(face, geom)
     if eye_open is None:
         eye_open = eye_openness(face, g)
     m = gaze_model() if model is None else model
-    eye_h, eye_v = m.eye_angles(*gaze_features(face, g))
-    return m.score(yaw + eye_h, pitch + eye_v) * _visible_gate(eye_open)
+    return m.score(*m.misses(yaw, pitch, *gaze_features(face, g))) * _visible_gate(eye_open)
 
 
 def mouth_open(face: FaceFrame, geom: FaceGeometry | None = None) -> float:

