@@ -57,7 +57,7 @@ def test_a_band_is_centred_with_the_measured_spread_and_never_narrower_than_head
 
 
 def test_a_drafted_target_follows_the_library_conventions() -> None:
-    look = synthetic_look(smile=0.5, squinch=0.5, yaw=14.0, pitch=-5.0, gaze_on_lens=0.8)
+    look = synthetic_look(smile=0.5, squinch=0.32, yaw=14.0, pitch=-5.0, gaze_on_lens=0.8)
     draft = draft_target(look, "my_headshot", LIBRARY)
     t = draft.target
     # The nearest library look is the one that scores it highest: here, the corporate headshot.
@@ -97,7 +97,7 @@ def test_a_drafted_target_follows_the_library_conventions() -> None:
 
 def test_a_genres_cue_is_not_inherited_where_the_look_disagrees_with_it() -> None:
     # A big open smile nearest to the corporate look would be told "Soften to a closed-mouth smile": not kept.
-    look = synthetic_look(smile=0.9, mouth_open=0.45, yaw=15.0, pitch=-5.0, squinch=0.45)
+    look = synthetic_look(smile=0.9, mouth_open=0.45, yaw=15.0, pitch=-5.0, squinch=0.35)
     draft = draft_target(look, "big", {"corporate_headshot": LIBRARY["corporate_headshot"]})
     assert draft.target.cue_for("smile", -1) == ""
     assert draft.target.cue_for("squinch", +1) == "Squinch: lift your lower eyelids a touch"
