@@ -35,6 +35,7 @@ import streamlit as st
 from posecoach.targets import TargetError
 from posecoach.ui import calibrate, camera, history, looks, panels, practice
 from posecoach.user_targets import load_catalog
+from posecoach.ui.plain import md
 
 # An emoji icon is drawn by the browser; a ":material/...:" one would be fetched from a font CDN.
 st.set_page_config(page_title="posecoach", page_icon="\U0001fa9e", layout="wide")
@@ -44,7 +45,7 @@ st.caption("Practise your look in a mirror that coaches you: one cue at a time, 
 try:
     catalog = load_catalog()  # the library and the person's own targets
 except TargetError as e:
-    st.error(f"The target looks could not be loaded: {e}")
+    st.error(f"The target looks could not be loaded: {md(e)}")
     st.stop()
 library = catalog.targets
 

@@ -13,13 +13,7 @@ The small public API (imported lazily, so ``import posecoach`` stays cheap)::
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("posecoach")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
 
 _EXPORTS = {
     "FaceTracker": "posecoach.detector",
@@ -48,7 +42,21 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
+def _version() -> str:
+    # Looked up on first use: importlib.metadata takes ~30 ms, and the command line imports
+    # this package before it can turn a Ctrl-C into one line.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("posecoach")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'posecoach' has no attribute {name!r}")

@@ -3,9 +3,14 @@
 This module parses arguments, calls the flows in :mod:`posecoach.runs` and prints what they
 return.
 
-Exit status: 0 success, 2 bad input (one line on stderr naming the file and the reason),
-130 interrupted. MediaPipe's and FFmpeg's native log lines are kept off the terminal
-unless ``--verbose``.
+Exit status: 0 success; 2 bad input or an output that cannot be written (one line on stderr
+naming the file and the reason); 130 interrupted (Ctrl-C); 128+N stopped by signal N (SIGHUP
+129, SIGQUIT 131, SIGTERM 143). A stopped or failed run leaves no partial output file.
+MediaPipe's and FFmpeg's native log lines are kept off the terminal unless ``--verbose``;
+control characters in anything printed (a target's cues, a file name) are shown escaped.
+
+Only the standard library is imported before :func:`main` starts, so a Ctrl-C during start-up
+is one line too.
 """
 
 from __future__ import annotations
@@ -14,26 +19,35 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 
-import numpy as np
-
 from posecoach import cli_history as history_cli
 from posecoach.native import native_stderr_silenced
+from posecoach.terminal import (
+    Stopped,
+    UsageError,
+    flush_stdout,
+    is_tty,
+    print_raw,
+    printable,
+    say,
+    silence_stdout,
+    standard_streams_open,
+    stop_on_signals,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the commands import lazily (a quick --help)
+    import numpy as np
+
     from posecoach.calibration import CalibrationState
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """Bad input the user can fix; the message is printed as one line."""
 
 
 # -- progress and prompts --------------------------------------------------------------
@@ -84,7 +98,7 @@ class TerminalPrompter:
             self._feedback = state.feedback
             # A bell too: after the eyes-closed phase the person cannot see the screen.
             bell = "\a" if self.bell else ""
-            self.write(bell + ("  ok: " if state.feedback_ok else "  ") + state.feedback)
+            self.write(bell + ("  ok: " if state.feedback_ok else "  ") + printable(state.feedback))
         if state.finished:
             return
         key = (state.status, state.phase, state.attempt)
@@ -92,10 +106,10 @@ class TerminalPrompter:
             self._key = key
             self._second = -1
             if state.status == "prepare":
-                self.write(f"[{state.phase_number}/{state.n_phases}] {state.title}: {state.prompt}")
+                self.write(printable(f"[{state.phase_number}/{state.n_phases}] {state.title}: {state.prompt}"))
             else:
                 bell = "\a" if self.bell else ""
-                self.write(f"{bell}  recording {state.seconds_left:.0f} s: {state.prompt}")
+                self.write(f"{bell}  recording {state.seconds_left:.0f} s: {printable(state.prompt)}")
         second = math.ceil(state.seconds_left)
         if state.status == "prepare" and second != self._second and second > 0:
             self._second = second
@@ -113,12 +127,13 @@ def _one_line_errors() -> Iterator[None]:
     phase) become a :class:`UsageError`: their message is already the one line to print."""
     from posecoach.calibration import CalibrationError, PhaseRejected
     from posecoach.detector import ModelError
+    from posecoach.export import OutputError
     from posecoach.sources import SourceError
     from posecoach.targets import TargetError
 
     try:
         yield
-    except (CalibrationError, PhaseRejected, ModelError, SourceError, TargetError) as e:
+    except (CalibrationError, PhaseRejected, ModelError, OutputError, SourceError, TargetError) as e:
         raise UsageError(str(e)) from None
 
 
@@ -142,7 +157,7 @@ def _load_profile(name: str | None):  # noqa: ANN202
 
     profile, warning = load_profile_or_warn(name)
     if warning:
-        print(f"posecoach: warning: {warning}", file=sys.stderr)
+        say(f"posecoach: warning: {warning}", err=True)
     return profile
 
 
@@ -151,33 +166,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from posecoach.cli_looks import cmd_analyze_routine
 
         return cmd_analyze_routine(args)
-    from posecoach.export import RowWriter, atomic_open, format_for
+    from posecoach.export import check_row_output, row_output
     from posecoach.runs import CoachSettings, run_source
     from posecoach.sources import open_source
     from posecoach.timing import StageTimer
 
+    if args.out:
+        check_row_output(args.out)  # a folder, a device, a closed stdout: said before any work
     target = _load_target(args.target)
     profile = _load_profile(args.profile)
-    fmt = None
-    if args.out:
-        try:
-            fmt = format_for(args.out)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        if args.out != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-            raise UsageError(f"{args.out}: output folder does not exist")
     history_cli.check_options(args)
     source = open_source(args.source)
     settings = CoachSettings(target.name, strictness=args.strictness, hold_s=args.hold, profile=profile)
     timer = StageTimer() if args.timings else None
-    report = sys.stderr if args.out == "-" else sys.stdout
+    to_stderr = args.out == "-"  # the summary stays out of the rows
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
-        writer = None
-        if fmt is not None:
-            stream = sys.stdout if args.out == "-" else stack.enter_context(atomic_open(args.out, "w"))
-            writer = RowWriter(stream, fmt)
-        progress = Progress(source.n_frames, sys.stderr, enabled=not source.is_image and sys.stderr.isatty())
+        writer = stack.enter_context(row_output(args.out)) if args.out else None
+        progress = Progress(source.n_frames, sys.stderr, enabled=not source.is_image and is_tty(sys.stderr))
         rows = 0
 
         def on_frame(_frame, result) -> None:  # noqa: ANN001 - sources.Frame, FrameResult
@@ -192,23 +198,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         run = run_source(source, target, settings, on_frame, model=args.model, verbose=args.verbose, timer=timer)
         progress.update(rows, final=True)
     if getattr(source, "ended_early", False):
-        print(
+        say(
             f"posecoach: warning: {source.name}: video ended early (decoded {source.decoded} of "
             f"{source.n_frames} frames; the file may be truncated)",
-            file=sys.stderr,
+            err=True,
         )
     summary = run.summary
-    for line in summary.lines(target.title, source.is_image):
-        print(line, file=report)
+    for line in summary.lines(target, source.is_image):
+        say(line, err=to_stderr)
     if args.out and args.out != "-":
-        print(f"wrote {summary.frames} rows to {args.out}", file=report)
+        say(f"wrote {summary.frames} rows to {args.out}", err=to_stderr)
     if timer is not None:
-        print("timings (ms per frame):        median     p95", file=report)
+        say("timings (ms per frame):        median     p95", err=to_stderr)
         for st in timer.stats():
-            print(f"  {st.stage:<26} {st.median_ms:8.2f} {st.p95_ms:8.2f}", file=report)
+            say(f"  {st.stage:<26} {st.median_ms:8.2f} {st.p95_ms:8.2f}", err=to_stderr)
         fps = summary.frames / run.elapsed_s if run.elapsed_s > 0 else 0.0
-        print(f"  end to end: {fps:.1f} frames per second", file=report)
-    history_cli.after_run(args, run.session, source=os.path.basename(args.source), profile=profile, out=report)
+        say(f"  end to end: {fps:.1f} frames per second", err=to_stderr)
+    history_cli.after_run(
+        args, run.session, source=os.path.basename(args.source), profile=profile,
+        out=sys.stderr if to_stderr else sys.stdout,
+    )
     return EXIT_OK
 
 
@@ -218,11 +227,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     library = catalog.targets
     for problem in catalog.problems:
-        print(f"posecoach: warning: {problem} (skipped)", file=sys.stderr)
+        say(f"posecoach: warning: {problem} (skipped)", err=True)
     width = max(len(n) for n in library)
     for name in sorted(library):
         t = library[name]
-        print(f"{name:<{width}}  {t.title}: {t.description}" + ("  [yours]" if catalog.is_user(name) else ""))
+        say(f"{name:<{width}}  {t.title}: {t.description}" + ("  [yours]" if catalog.is_user(name) else ""))
     return EXIT_OK
 
 
@@ -263,7 +272,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         if args.no_window and result.cue.text != last_cue[0]:
             last_cue[0] = result.cue.text
             score = f"{result.score.score:3.0f}" if result.score is not None else "  -"
-            print(f"{result.t_ms / 1000:7.2f} s  score {score}  {result.cue.text}", flush=True)
+            say(f"{result.t_ms / 1000:7.2f} s  score {score}  {result.cue.text}", flush=True)
         return view if args.no_window else annotator.annotate(view, result, mirrored=settings.mirror)
 
     with contextlib.closing(source):
@@ -274,7 +283,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
             with contextlib.suppress(cv2.error):
                 cv2.destroyAllWindows()
-    print(f"holds: {len(session.captures)}")
+    say(f"holds: {len(session.captures)}")
     name = os.path.basename(args.video) if args.video else f"camera {args.camera}"
     history_cli.after_run(args, session, source=name, profile=profile, out=sys.stdout)
     return EXIT_OK
@@ -284,10 +293,10 @@ def _print_calibration(profile, stats, path, windows=None) -> None:  # noqa: ANN
     from posecoach.report import calibration_lines
 
     for line in calibration_lines(profile, stats, windows):
-        print(line)
+        say(line)
     name = profile.name
-    print(f"profile: {path}")
-    print(f"use it:  posecoach analyze VIDEO --profile {name}  (or live --profile {name})")
+    say(f"profile: {path}")
+    say(f"use it:  posecoach analyze VIDEO --profile {name}  (or live --profile {name})")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -340,13 +349,13 @@ def _calibrate_camera(args: argparse.Namespace) -> int:
 
     recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
     source = sources.CameraSource(args.camera)
-    print(
+    say(
         f"Calibrating {args.name!r}: about {recorder.duration_s:.0f} s. "
         "Sit facing the camera in good light and follow the prompts.",
         flush=True,
     )
     with contextlib.closing(source):
-        prompter = TerminalPrompter(lambda line: print(line, flush=True))
+        prompter = TerminalPrompter(lambda line: print_raw(line))
         state = calibrate_live(source, recorder, prompter, model=args.model, verbose=args.verbose)
     if state.status == "failed":
         raise UsageError(f"calibration failed: {state.feedback}")
@@ -358,6 +367,20 @@ def _calibrate_camera(args: argparse.Namespace) -> int:
 
 
 # -- argument parsing ------------------------------------------------------------------
+def _camera_index(text: str) -> int:
+    """A camera number, checked here: OpenCV crashes on a negative one and overflows on a huge
+    one, and from 100 up a number selects a capture back end, not a camera."""
+    from posecoach.sources import MAX_CAMERA_INDEX
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_CAMERA_INDEX:
+        raise argparse.ArgumentTypeError(f"expected a camera number from 0 to {MAX_CAMERA_INDEX}, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -384,7 +407,7 @@ def _time_window(text: str):  # noqa: ANN202 - calibration.Window
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(EXIT_BAD_INPUT, f"posecoach: error: {message} (see posecoach --help)\n")
+        self.exit(EXIT_BAD_INPUT, printable(f"posecoach: error: {message} (see posecoach --help)") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -415,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     live = sub.add_parser("live", parents=[common], help="a mirror window coaching you live (needs a display)")
     src = live.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    src.add_argument("--camera", type=_camera_index, default=0, help="camera index 0-99 (default 0)")
     src.add_argument("--video", help="a video file instead of the camera")
     live.add_argument("--no-mirror", action="store_true", help="show the raw camera image, not a mirror image")
     live.add_argument("--no-window", action="store_true", help="print score and cue changes instead of a window")
@@ -430,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     csrc = c.add_mutually_exclusive_group()
     csrc.add_argument("source", nargs="?", help="a video file holding the phases")
-    csrc.add_argument("--camera", type=int, help="calibrate live from this camera index, with prompts")
+    csrc.add_argument("--camera", type=_camera_index, help="calibrate live from this camera index (0-99), with prompts")
     c.add_argument("--name", required=True, help="profile name (letters, digits, _ or -): calibration/NAME.json")
     window = {"type": _time_window, "metavar": "START:END"}
     c.add_argument("--neutral", **window, help="seconds of a relaxed face looking into the lens")
@@ -447,23 +470,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    with native_stderr_silenced(not getattr(args, "verbose", False)):
-        try:
-            with _one_line_errors():
-                return args.func(args)
-        except UsageError as e:
-            print(f"posecoach: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except KeyboardInterrupt:
-            print("posecoach: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except BrokenPipeError:
-            # `posecoach analyze clip.mp4 --out - | head`: the reader left; not an error.
-            with contextlib.suppress(OSError):
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            return EXIT_OK
+    restore = stop_on_signals()
+    try:
+        standard_streams_open()
+        args = build_parser().parse_args(argv)
+        with native_stderr_silenced(not getattr(args, "verbose", False)):
+            try:
+                with _one_line_errors():
+                    code = args.func(args)
+                flush_stdout()
+                return code
+            except UsageError as e:
+                say(f"posecoach: error: {e}", err=True)
+                return EXIT_BAD_INPUT
+            except BrokenPipeError:
+                # `posecoach analyze clip.mp4 --out - | head`: the reader left; not an error.
+                silence_stdout()
+                return EXIT_OK
+    except KeyboardInterrupt:
+        say("posecoach: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Stopped as e:
+        say(f"posecoach: stopped ({signal.Signals(e.signum).name})", err=True)
+        return 128 + e.signum
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

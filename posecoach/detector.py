@@ -75,7 +75,20 @@ BUNDLE_MEMBERS = ("face_detector.tflite", "face_landmarks_detector.tflite", "fac
 _MAX_BUNDLE_BYTES = 512 * 2**20  # unpacked; the shipped bundle is 3.6 MiB
 
 
-def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256) -> Path:
+def model_fix(model: str | os.PathLike[str] | None = None) -> str:
+    """What to do about a broken model, for how it was named: ``model`` (``--model``),
+    ``$POSECOACH_MODEL``, or neither (the bundled file)."""
+    if model:
+        return "check the file given by --model, or leave --model out to use the bundled model"
+    if os.environ.get("POSECOACH_MODEL"):
+        return f"check the file POSECOACH_MODEL names, or unset POSECOACH_MODEL to use the bundled {DEFAULT_MODEL_PATH.name}"
+    return (
+        "restore assets/models/face_landmarker.task from the repository, "
+        "or name another copy with --model PATH or POSECOACH_MODEL"
+    )
+
+
+def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256, fix: str | None = None) -> Path:
     """Check that ``path`` is a readable, intact model file; checked once per process.
 
     The bundled model's sha256 is compared with :data:`MODEL_SHA256`. A file given
@@ -83,10 +96,12 @@ def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256) -> Path
     model build: it must be a zip archive holding :data:`BUNDLE_MEMBERS` whose checksums all
     hold (a corrupt bundle otherwise loads and silently finds no face, or wrong expressions).
 
+    ``fix`` says what to do (default: as for the bundled model, see :func:`model_fix`).
+
     Raises:
         ModelError: with one line naming the file and what to do.
     """
-    fix = "restore assets/models/face_landmarker.task from the repository or pass --model PATH"
+    fix = fix or model_fix()
     try:
         st = check_regular_file(path, "a model file (.task)")
     except FileRefused as e:
@@ -124,12 +139,12 @@ def _bundle_problem(path: Path) -> str:
             infos = bundle.infolist()
             missing = [name for name in BUNDLE_MEMBERS if name not in {i.filename for i in infos}]
             if missing:
-                return f"cannot load model {{path}}: not a face landmarker bundle (missing {', '.join(missing)})"
+                return f"cannot load model {{path}}: not a face landmarker bundle (missing {', '.join(missing)}) ({{fix}})"
             if sum(i.file_size for i in infos) > _MAX_BUNDLE_BYTES:
-                return "cannot load model {path}: not a face landmarker bundle (it unpacks to over 512 MiB)"
+                return "cannot load model {path}: not a face landmarker bundle (it unpacks to over 512 MiB) ({fix})"
             broken = bundle.testzip()  # reads every member and checks its CRC-32
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error):
-        return "cannot load model {path}: not a model bundle (a .task file is a zip archive) or corrupt"
+        return "cannot load model {path}: not a model bundle (a .task file is a zip archive) or corrupt ({fix})"
     except OSError as e:
         return f"model file unreadable: {{path}}: {e.strerror} ({{fix}})"
     if broken is not None:
@@ -212,7 +227,7 @@ class FaceTracker:
         verbose: bool = False,
     ) -> None:
         path = resolve_model_path(model)
-        verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None)
+        verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None, model_fix(model))
         keep_native_code_offline()  # before MediaPipe loads: its native uploader must reach nothing
         with native_stderr_silenced(not verbose):
             with matplotlib_cache_outside_home():
@@ -232,7 +247,7 @@ class FaceTracker:
                     self._landmarker = FaceLandmarker.create_from_options(options)
             except Exception as e:  # MediaPipe raises RuntimeError/ValueError with long text
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise ModelError(f"cannot load model {path}: {first}") from None
+                raise ModelError(f"cannot load model {path}: {first} ({model_fix(model)})") from None
         self._mp = mp
         self._native = _NativeResults.create(self._landmarker)
         self.mode = mode

@@ -1,7 +1,9 @@
 """Per-frame rows for ``posecoach analyze --out`` (JSONL or CSV) and atomic file writes.
 
 The row schema (documented in the README) is the same for both formats; metric fields and
-``score`` are null (empty in CSV) in frames without a coached face.
+``score`` are null (empty in CSV) in frames without a coached face. :func:`row_output` is the
+one place rows go out: to standard output, or to a file written atomically, with every
+failure (a folder named as the file, no permission, a full disk) one :class:`OutputError`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ import csv
 import json
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from posecoach.files import FileRefused, check_output_file, write_reason
 from posecoach.results import FrameResult
+
+#: How standard output is named in messages.
+STDOUT_NAME = "standard output"
 
 #: Column order of every exported row.
 COLUMNS: tuple[str, ...] = (
@@ -76,25 +83,47 @@ def result_row(result: FrameResult) -> dict[str, Any]:
     return row
 
 
-class RowWriter:
-    """Writes rows as JSONL or CSV to an open text stream."""
+class OutputError(ValueError):
+    """Rows that cannot be written. The message is one line naming the output and why."""
 
-    def __init__(self, stream: IO[str], fmt: str) -> None:
+
+class RowWriter:
+    """Writes rows as JSONL or CSV to an open text stream.
+
+    ``name`` names the stream in errors: with it, a failed write (other than a reader that
+    left, :class:`BrokenPipeError`) raises :class:`OutputError`.
+    """
+
+    def __init__(self, stream: IO[str], fmt: str, name: str | None = None) -> None:
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"unknown format {fmt!r}: expected jsonl or csv")
         self.stream = stream
         self.fmt = fmt
+        self.name = name
         self._csv: csv.DictWriter[str] | None = None
         if fmt == "csv":
             self._csv = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
-            self._csv.writeheader()
+            with self._errors():
+                self._csv.writeheader()
 
     def write(self, result: FrameResult) -> None:
         row = result_row(result)
-        if self._csv is not None:
-            self._csv.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        else:
-            self.stream.write(json.dumps(row, separators=(",", ":")) + "\n")
+        with self._errors():
+            if self._csv is not None:
+                self._csv.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            else:
+                self.stream.write(json.dumps(row, separators=(",", ":")) + "\n")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            if self.name is None:
+                raise
+            raise OutputError(f"{self.name}: cannot write ({write_reason(e)})") from None
 
 
 def format_for(path: str) -> str:
@@ -113,6 +142,54 @@ def format_for(path: str) -> str:
     raise ValueError(f"{path}: unknown output format {suffix or '(no extension)'!r}: use .jsonl, .csv or -")
 
 
+def check_row_output(out: str) -> tuple[str, Path | None]:
+    """``(format, file)`` for ``--out OUT``, checked before any work: ``-`` is JSONL on
+    standard output (file None); otherwise the file to write (see
+    :func:`~posecoach.files.check_output_file`).
+
+    Raises:
+        OutputError: standard output is closed, the path names a folder, a device, a FIFO or a
+            missing folder, a name is too long, or the extension is not .jsonl/.csv.
+    """
+    if out == "-":
+        if sys.stdout is None:
+            raise OutputError(f"{STDOUT_NAME} is closed: nowhere to write the rows (use --out FILE)")
+        return "jsonl", None
+    try:
+        target = check_output_file(out, "a file to write rows to")
+        return format_for(out), target
+    except (FileRefused, ValueError) as e:
+        raise OutputError(str(e)) from None
+
+
+@contextmanager
+def row_output(out: str) -> Iterator[RowWriter]:
+    """A :class:`RowWriter` for ``--out OUT``: standard output for ``-``, else the file,
+    written atomically (a temporary file beside it, renamed into place when the block ends
+    without error, removed otherwise: an interrupted or failed run leaves no partial file and
+    an existing file untouched). The file is opened on entry, so a folder that cannot be
+    written to is reported before any frame is processed.
+
+    Raises:
+        OutputError: as :func:`check_row_output`, or the rows could not be written (no
+            permission, a read-only or full file system).
+    """
+    fmt, target = check_row_output(out)
+    if target is None:
+        writer = RowWriter(sys.stdout, fmt, STDOUT_NAME)
+        yield writer
+        with writer._errors():
+            sys.stdout.flush()
+        return
+    try:
+        with atomic_open(target, "w") as f:
+            yield RowWriter(f, fmt, out)
+    except OutputError as e:  # a row could not be written
+        raise OutputError(f"{e}; nothing was written") from None
+    except OSError as e:  # the file could not be created, flushed or renamed into place
+        raise OutputError(f"{out}: cannot write ({write_reason(e)}); nothing was written") from None
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
     """Open ``path`` for an atomic write (``mode`` "w" for UTF-8 text or "wb").
@@ -123,7 +200,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', not {mode!r}")
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Short, so that any legal name still has a legal temporary name beside it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".tmp", dir=target.parent)
     try:
         text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
         with os.fdopen(fd, mode, **text) as f:

@@ -101,6 +101,50 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "a file", *, ma
     return st
 
 
+def check_output_file(path: str | os.PathLike[str], what: str = "a file to write") -> Path:
+    """Where to write ``path``, checked before any work is done: the file it names (a symbolic
+    link is followed, so the link stays and its file is replaced).
+
+    ``path`` may be missing (it is created) or a regular file (it is replaced); its folder
+    must exist. Whether the folder is writable shows when the file is opened.
+
+    Raises:
+        FileRefused: a folder, FIFO, device or socket, a symbolic link loop, a name too long,
+            a missing folder, or a part of the path that is not a folder.
+    """
+    p = Path(path)
+    if any(len(os.fsencode(part)) > NAME_MAX for part in p.parts):
+        raise FileRefused(path, f"a name in the path is longer than {NAME_MAX} bytes")
+    try:
+        st: os.stat_result | None = os.stat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise FileRefused(path, _os_reason(path, e)) from None
+    except ValueError:  # an embedded NUL byte
+        raise FileRefused(path, "invalid path (contains a NUL byte)") from None
+    if st is not None:
+        reason = _kind_reason(st.st_mode, what)
+        if reason is not None:
+            raise FileRefused(path, reason)
+    target = Path(os.path.realpath(p)) if p.is_symlink() else p
+    try:
+        folder = os.stat(target.parent)
+    except FileNotFoundError:
+        raise FileRefused(path, "output folder does not exist") from None
+    except OSError as e:
+        raise FileRefused(path, _os_reason(path, e)) from None
+    if not stat.S_ISDIR(folder.st_mode):
+        raise FileRefused(path, "a part of the path is not a folder")
+    return target
+
+
+def write_reason(e: OSError) -> str:
+    """Why a write failed, in words: ``no space left on device``, ``permission denied``..."""
+    text = e.strerror or str(e) or type(e).__name__
+    return text[:1].lower() + text[1:]
+
+
 def read_capped(path: str | os.PathLike[str], max_bytes: int, what: str = "a file") -> bytes:
     """The bytes of a regular file of at most ``max_bytes`` bytes.
 

@@ -95,13 +95,24 @@ def matplotlib_cache_outside_home() -> Iterator[None]:
     if os.environ.get("MPLCONFIGDIR") or "matplotlib.font_manager" in sys.modules:
         yield
         return
+    import logging
     import shutil
     import tempfile
 
-    folder = tempfile.mkdtemp(prefix="posecoach-matplotlib-")
-    os.environ["MPLCONFIGDIR"] = folder
+    # Its "could not save font_manager cache" (a full disk) would break the one-line promise.
+    mpl_log = logging.getLogger("matplotlib")
+    level = mpl_log.level
+    mpl_log.setLevel(logging.ERROR)
+    try:
+        folder = tempfile.mkdtemp(prefix="posecoach-matplotlib-")
+    except OSError:  # no room even for a folder: matplotlib falls back on its own
+        folder = None
+    if folder is not None:
+        os.environ["MPLCONFIGDIR"] = folder
     try:
         yield
     finally:
-        os.environ.pop("MPLCONFIGDIR", None)
-        shutil.rmtree(folder, ignore_errors=True)
+        mpl_log.setLevel(level)
+        if folder is not None:
+            os.environ.pop("MPLCONFIGDIR", None)
+            shutil.rmtree(folder, ignore_errors=True)

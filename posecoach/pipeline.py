@@ -42,7 +42,9 @@ class PipelineOptions:
             mid-stream: MediaPipe sometimes "finds" a face for a frame or two in a cartoon
             (a cut, a title). A face in the stream's first frame is coached at once, as in a
             photo: nothing came before it to flicker from, and a clip shorter than this (one
-            frame) must still report its face. 1 for single photos.
+            frame) must still report its face. A face the caller saw last to the stream's end
+            (``process_face(..., persists=True)``, the file loop looking ahead) is coached
+            too: the end of a clip cannot hide it. 1 for single photos.
         blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
         occlusion_every: look for a covered mouth or eyes every this many frames (a hand
             takes longer than that to come up; the finding holds in between). 0 = never.
@@ -106,24 +108,36 @@ class Pipeline:
 
     def process(self, image: np.ndarray, t_ms: float | None = None, *, bgr: bool = True) -> FrameResult:
         """Run the whole loop on one raw (un-mirrored) frame."""
+        return self.process_face(self.detect(image, t_ms, bgr=bgr), image if bgr else None)
+
+    def detect(self, image: np.ndarray, t_ms: float | None = None, *, bgr: bool = True) -> FaceFrame:
+        """The tracker's observation of one raw frame (timed as preprocess and inference)."""
         if self.tracker is None:
             raise RuntimeError("Pipeline.process needs a tracker; use process_face for FaceFrames")
         timer = self.timer
         if timer is None:
-            return self.process_face(self.tracker.process(image, t_ms, bgr=bgr), image if bgr else None)
+            return self.tracker.process(image, t_ms, bgr=bgr)
         t0 = time.perf_counter()
         rgb = self.tracker.prepare(image, bgr=bgr)
         t1 = time.perf_counter()
         face = self.tracker.infer(rgb, (image.shape[1], image.shape[0]), t_ms)
         timer.add("preprocess", t1 - t0)
         timer.add("inference", time.perf_counter() - t1)
-        return self.process_face(face, image if bgr else None)
+        return face
 
-    def process_face(self, face: FaceFrame, image: np.ndarray | None = None) -> FrameResult:
+    @staticmethod
+    def coachable(face: FaceFrame) -> bool:
+        """True when ``face`` holds a face the loop would coach once it persists (plausible
+        geometry): what a caller looking ahead checks."""
+        return face.has_face and plausible_geometry(face) is not None
+
+    def process_face(self, face: FaceFrame, image: np.ndarray | None = None, *, persists: bool = False) -> FrameResult:
         """Everything downstream of the detector, for one observation.
 
         ``image``: the raw BGR frame the face was tracked in, to look for a covered mouth or
-        eyes (see :mod:`posecoach.occlusion`); None skips that check.
+        eyes (see :mod:`posecoach.occlusion`); None skips that check. ``persists``: the caller
+        has seen this face in every frame from here to the end of the stream, which ends
+        before ``min_face_frames`` could be reached: coach it (see :class:`PipelineOptions`).
         """
         timer = self.timer
         t0 = time.perf_counter() if timer else 0.0
@@ -134,7 +148,7 @@ class Pipeline:
         self._face_run = self._face_run + 1 if raw is not None else 0
         if self._face_run == 1:
             self._run_from_start = index == self._stream_start
-        if self._face_run < self.options.min_face_frames and not self._run_from_start:
+        if self._face_run < self.options.min_face_frames and not (self._run_from_start or persists):
             raw = None
         every = self.options.occlusion_every
         if raw is None or image is None or every <= 0:

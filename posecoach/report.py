@@ -1,6 +1,7 @@
 """Reports on runs, pure: results in; text, tables and files out.
 
-* :class:`Summary`: the end-of-run summary of a coached photo or video;
+* :class:`Summary`: the end-of-run summary of a coached photo or video, with what to work on
+  (:class:`WorkOn`: the cues that held longest);
 * :func:`calibration_lines`: what a calibration measured and learned;
 * :func:`before_after_medians`: a person's metrics before and after their calibration;
 * :func:`no_face_seconds`: how long a session has been without a face;
@@ -23,17 +24,58 @@ import cv2
 import numpy as np
 
 from posecoach.calibration import CalibrationProfile, PhaseStats, Window
-from posecoach.results import TARGET_METRICS, FrameResult, Metrics
+from posecoach.results import TARGET_METRICS, FrameResult, Metrics, MetricScore
 from posecoach.session import Capture
+from posecoach.targets import Target
+
+_ANGLES = ("yaw", "pitch", "roll")
 
 
 # -- a coached run ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkOn:
+    """One thing to work on: a cue and how long it was shown.
+
+    ``cue`` is the wording shown longest for this ``metric`` and ``direction`` (+1 more, -1
+    less; the wording varies with how far off the face is); ``seconds`` how long it was the
+    cue; ``share`` that time over the time with a coached face (0..1).
+    """
+
+    cue: str
+    metric: str
+    direction: int
+    seconds: float
+    share: float
+
+
+def metric_text(metric: str, value: float) -> str:
+    """A metric's value as the rows and the gauges give it: ``+12.0°`` for an angle, ``0.42``."""
+    return f"{value:+.1f}°" if metric in _ANGLES else f"{value:.2f}"
+
+
+def misses(result: FrameResult, target: Target) -> list[str]:
+    """The metrics of a coached frame that miss their range, worst first:
+    ``smile 0.62 (aim 0.20 to 0.45)``. Values as scored (calibrated and smoothed)."""
+    if result.score is None:
+        return []
+    missed: list[MetricScore] = sorted(
+        (m for m in result.score.metrics if m.direction != 0), key=lambda m: m.shortfall, reverse=True
+    )
+    out = []
+    for m in missed:
+        r = target.range(m.name)
+        aim = f" (aim {metric_text(m.name, r.low)} to {metric_text(m.name, r.high)})" if r is not None else ""
+        out.append(f"{m.name} {metric_text(m.name, m.value)}{aim}")
+    return out
+
+
 @dataclass
 class Summary:
-    """Running totals for the end-of-run summary."""
+    """Running totals for the end-of-run summary (feed it every result, in order)."""
 
     frames: int = 0
     with_face: int = 0
+    scored: int = 0
     score_sum: float = 0.0
     best_score: float | None = None
     best_frame: int = -1
@@ -41,15 +83,32 @@ class Summary:
     holds: int = 0
     multi_face_frames: int = 0
     hold_times: list[float] = field(default_factory=list)
+    #: The last result with a face (a photo's only one).
+    last_face: FrameResult | None = None
+    #: Milliseconds each corrective cue was shown, by (metric, direction), then by wording.
+    cue_ms: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    #: Milliseconds with a coached face (up to the last frame).
+    face_ms: float = 0.0
+    _prev: FrameResult | None = field(default=None, repr=False)
+    _step_ms: float = field(default=0.0, repr=False)
 
     def add(self, result: FrameResult) -> None:
         self.frames += 1
+        prev = self._prev
+        if prev is not None:
+            # The time until this frame belongs to the previous frame's cue.
+            step = max(0.0, float(result.t_ms) - float(prev.t_ms))
+            self._step_ms = step
+            self.face_ms += self._credit(prev, step)
+        self._prev = result
         if result.metrics is not None:
             self.with_face += 1
+            self.last_face = result
             if result.n_faces > 1:
                 self.multi_face_frames += 1
         if result.score is not None:
             s = result.score.score
+            self.scored += 1
             self.score_sum += s
             if self.best_score is None or s > self.best_score:
                 self.best_score, self.best_frame, self.best_t_ms = s, result.frame, result.t_ms
@@ -57,24 +116,67 @@ class Summary:
             self.holds += 1
             self.hold_times.append(result.t_ms)
 
-    def lines(self, target_title: str, is_image: bool) -> list[str]:
+    def _credit(self, result: FrameResult, ms: float, into: dict | None = None) -> float:
+        if result.metrics is None:
+            return 0.0
+        cue = result.cue
+        if cue.metric and cue.text:
+            by_text = (self.cue_ms if into is None else into).setdefault((cue.metric, cue.direction), {})
+            by_text[cue.text] = by_text.get(cue.text, 0.0) + ms
+        return ms
+
+    def work_on(self, limit: int = 3) -> tuple[WorkOn, ...]:
+        """The cues that held longest (the last frame counts for one frame step), at most
+        ``limit``, longest first: what to work on."""
+        totals = {key: dict(texts) for key, texts in self.cue_ms.items()}
+        face_ms = self.face_ms
+        if self._prev is not None:
+            face_ms += self._credit(self._prev, self._step_ms, totals)
+        ranked = sorted(totals.items(), key=lambda kv: sum(kv[1].values()), reverse=True)
+        out = []
+        for (metric, direction), texts in ranked[:limit]:
+            ms = sum(texts.values())
+            if ms <= 0.0:
+                continue
+            text = max(texts.items(), key=lambda kv: kv[1])[0]
+            out.append(WorkOn(text, metric, direction, ms / 1000.0, min(1.0, ms / face_ms) if face_ms > 0 else 0.0))
+        return tuple(out)
+
+    def lines(self, target: Target, is_image: bool) -> list[str]:
+        """The summary a person reads after ``posecoach analyze``: frames, face, score, holds,
+        and what to change (a photo: the one cue and the metrics that miss their range; a
+        video: the cues that held longest)."""
         pct = 100.0 * self.with_face / self.frames if self.frames else 0.0
-        out = [f"target: {target_title}", f"frames: {self.frames}, with a face: {self.with_face} ({pct:.0f}%)"]
-        if self.with_face:
-            mean = self.score_sum / self.with_face
-            if is_image:
-                out.append(f"score: {self.best_score:.0f}/100")
-            else:
-                out.append(
-                    f"score: mean {mean:.0f}/100, best {self.best_score:.0f}/100 "
-                    f"at {self.best_t_ms / 1000:.2f} s (frame {self.best_frame})"
-                )
-                when = ", ".join(f"{t / 1000:.1f} s" for t in self.hold_times[:10])
-                out.append(f"holds: {self.holds}" + (f" (at {when})" if self.holds else ""))
-            if self.multi_face_frames:
-                out.append(f"several faces in {self.multi_face_frames} frames: the largest was coached")
-        else:
+        out = [f"target: {target.title}", f"frames: {self.frames}, with a face: {self.with_face} ({pct:.0f}%)"]
+        if not self.with_face:
             out.append("no face found: check the lighting and that the face is in the frame")
+            return out
+        if self.best_score is None:
+            out.append("score: none (the face is covered: not scored)")
+        elif is_image:
+            out.append(f"score: {self.best_score:.0f}/100")
+        else:
+            mean = self.score_sum / self.scored
+            out.append(
+                f"score: mean {mean:.0f}/100, best {self.best_score:.0f}/100 "
+                f"at {self.best_t_ms / 1000:.2f} s (frame {self.best_frame})"
+            )
+            when = ", ".join(f"{t / 1000:.1f} s" for t in self.hold_times[:10])
+            out.append(f"holds: {self.holds}" + (f" (at {when})" if self.holds else ""))
+        if self.multi_face_frames:
+            out.append(f"several faces in {self.multi_face_frames} frames: the largest was coached")
+        if is_image and self.last_face is not None:
+            cue = self.last_face.cue
+            out.append(f"to change: {cue.text}" if cue.metric and cue.text else "to change: nothing, the look is there")
+            missed = misses(self.last_face, target)
+            if missed:
+                out.append("off target: " + ", ".join(missed))
+        elif not is_image:
+            cues = self.work_on()
+            if cues:
+                out.append("cues that held longest: " + ", ".join(f'"{w.cue}" {w.seconds:.1f} s' for w in cues))
+            else:
+                out.append("cues that held longest: none, the look held throughout")
         return out
 
 
@@ -148,13 +250,17 @@ def capture_name(capture: Capture, index: int) -> str:
     return f"hold-{index:02d}-{capture.target}-{capture.score:.0f}.jpg"
 
 
-def capture_jpeg(capture: Capture, *, quality: int = 92, max_side: int | None = None) -> bytes:
-    """The capture (raw, un-mirrored frame) as JPEG bytes, optionally downscaled."""
+def capture_jpeg(capture: Capture, *, quality: int | None = None, max_side: int | None = None) -> bytes:
+    """The capture (raw, un-mirrored frame) as JPEG bytes: the JPEG it is stored as, untouched
+    (no second encoding, no further loss), unless a thumbnail is asked for (``max_side``
+    and/or another ``quality``)."""
+    if quality is None and max_side is None:
+        return capture.jpeg
     image = capture.image
     if max_side is not None and max(image.shape[:2]) > max_side:
         scale = max_side / max(image.shape[:2])
         image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality or 92])
     if not ok:
         raise ValueError("JPEG encoding failed")
     return buf.tobytes()

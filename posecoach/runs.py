@@ -18,6 +18,7 @@ The live page's video callback is :class:`posecoach.live.LiveCoach`, built on th
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -43,10 +44,11 @@ from posecoach.closing import tie_tracker
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.overlay import Annotator, Detail
 from posecoach.pipeline import Pipeline, PipelineOptions
-from posecoach.report import Summary
+from posecoach.replay import ClipReplay, ReplayRecorder
+from posecoach.report import Summary, WorkOn
 from posecoach.results import FrameResult
 from posecoach.session import CoachSession, SessionSnapshot
-from posecoach.sources import Frame, SourceError, decode_image_bytes
+from posecoach.sources import Frame, MediaKind, SourceError, decode_image_bytes, media_kind
 from posecoach.targets import Target
 from posecoach.uploads import open_upload
 
@@ -109,6 +111,7 @@ def coach_frames(
     *,
     timer: StageTimer | None = None,
     max_frames: int | None = None,
+    lookahead: int = 0,
 ) -> int:
     """Coach every frame through ``session``; returns how many frames were coached.
 
@@ -116,25 +119,53 @@ def coach_frames(
     frame ``on_frame(frame, result)`` is called (``result`` None when the frame could not be
     processed); returning False stops the loop, as does reaching ``max_frames``. With a
     ``timer`` the wait for each frame is timed as the ``decode`` stage.
+
+    ``lookahead`` (files only: a camera must not wait) reads that many frames ahead, so the
+    loop knows where the stream ends: a face that appears in the last frames and stays to the
+    end is coached, though the end comes before the face could persist for the pipeline's
+    ``min_face_frames`` (a mid-stream flicker still does not count).
     """
     n = 0
     it = iter(frames)
+    ahead: deque[Frame] = deque()
+    ended = False
     while True:
-        t0 = time.perf_counter()
-        frame = next(it, _END)
-        if frame is _END:
+        while not ended and len(ahead) <= lookahead:
+            t0 = time.perf_counter()
+            frame = next(it, _END)
+            if frame is _END:
+                ended = True
+            elif frame is None:
+                session.frame_missing("camera lost")
+            else:
+                if timer is not None:
+                    timer.add("decode", time.perf_counter() - t0)
+                ahead.append(frame)
+        if not ahead:
             return n
-        if frame is None:
-            session.frame_missing("camera lost")
-            continue
-        if timer is not None:
-            timer.add("decode", time.perf_counter() - t0)
+        if ended and lookahead and (max_frames is None or n + len(ahead) <= max_frames):
+            return n + _coach_tail(list(ahead), session, on_frame)
+        frame = ahead.popleft()
         result = session.process(frame.image, frame.t_ms)
         n += 1
         if on_frame is not None and on_frame(frame, result) is False:
             return n
         if max_frames is not None and n >= max_frames:
             return n
+
+
+def _coach_tail(tail: list[Frame], session: CoachSession, on_frame: OnFrame | None) -> int:
+    """The last frames of a stream: each is tracked first, then coached knowing whether its
+    face stays to the end (``persists``). Returns how many were coached."""
+    faces = [session.detect(frame.image, frame.t_ms) for frame in tail]
+    present = [face is not None and session.pipeline.coachable(face) for face in faces]
+    n = 0
+    for i, (frame, face) in enumerate(zip(tail, faces)):
+        result = session.process(frame.image, frame.t_ms, face=face, persists=all(present[i:]))
+        n += 1
+        if on_frame is not None and on_frame(frame, result) is False:
+            break
+    return n
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +207,9 @@ def run_source(
     with open_tracker(model, still=still, verbose=verbose) as tracker:
         session = CoachSession(settings.pipeline(target, tracker, still=still, timer=timer))
         started = time.perf_counter()  # after loading the model: fps is about the frames
-        n = coach_frames(source, session, step, timer=timer, max_frames=max_frames)
+        # A file ends: look ahead so its last frames' face is not hidden by the persistence rule.
+        lookahead = 0 if still else session.pipeline.options.min_face_frames - 1
+        n = coach_frames(source, session, step, timer=timer, max_frames=max_frames, lookahead=lookahead)
         elapsed = time.perf_counter() - started
     return SourceRun(session, summary, n, elapsed)
 
@@ -198,7 +231,9 @@ class ClipRun:
     ``best_result`` that frame's result (None without a coached face);
     ``fps`` how fast it was processed; ``duration_s`` how long the clip runs (seconds);
     ``expected_frames`` what the container promised (None if unknown); ``truncated`` True
-    when clearly fewer frames could be decoded (a file cut short).
+    when clearly fewer frames could be decoded (a file cut short);
+    ``replay`` the annotated frames to play back with their results (see
+    :mod:`posecoach.replay`); ``work_on`` the cues that held longest (what to work on).
     """
 
     name: str
@@ -211,6 +246,8 @@ class ClipRun:
     duration_s: float = 0.0
     expected_frames: int | None = None
     truncated: bool = False
+    replay: ClipReplay | None = None
+    work_on: tuple[WorkOn, ...] = ()
 
 
 def run_clip(
@@ -222,11 +259,13 @@ def run_clip(
     on_progress: Callable[[int, int | None, np.ndarray | None], None] | None = None,
     preview_every: int = 10,
     max_frames: int = 20_000,
+    replay: bool = True,
 ) -> ClipRun:
     """Coach a whole uploaded clip, read from memory (never written to disk on Linux).
 
     ``on_progress(done, total, annotated_preview_or_None)`` is called every frame (with a
-    preview every ``preview_every`` frames).
+    preview every ``preview_every`` frames). With ``replay`` the annotated frames are kept
+    (at display size, as JPEG, within a byte budget) to be played back.
 
     Raises:
         SourceError: the bytes are not a video posecoach can read.
@@ -237,6 +276,7 @@ def run_clip(
     last: tuple[np.ndarray, FrameResult] | None = None
     n = 0
     t_first = t_last = 0.0
+    recorder = ReplayRecorder(lambda image, result: shown(annotator, image, result, settings, target)) if replay else None
 
     with open_upload(data, name) as source:
 
@@ -250,6 +290,8 @@ def run_clip(
                 last = (frame.image, result)
                 if result.score is not None and (best is None or result.score.score > best[0]):
                     best = (result.score.score, frame.image.copy(), result)
+                if recorder is not None:
+                    recorder.add(frame.index, frame.t_ms, frame.image, result)
             if on_progress is not None:
                 preview = None
                 if result is not None and n % preview_every == 1:
@@ -277,6 +319,8 @@ def run_clip(
         duration_s=max(0.0, t_last - t_first + step_ms) / 1000.0,
         expected_frames=expected,
         truncated=truncated,
+        replay=recorder.replay(run.session.snapshot().captures) if recorder is not None else None,
+        work_on=run.summary.work_on(),
     )
 
 
@@ -322,8 +366,11 @@ class PhotoCoach:
         (:func:`~posecoach.sources.decode_image_bytes`: EXIF orientation, bounded size).
 
         Raises:
-            SourceError: not a photo posecoach can read.
+            SourceError: not a photo posecoach can read, or a video (an animated GIF
+                included: it is a clip, as on the command line).
         """
+        if data and media_kind(data, name) is MediaKind.VIDEO:
+            raise SourceError(f"{name}: is a video, not a photo (use Practise on a video for clips)")
         return run_photo(decode_image_bytes(data, name), self.tracker, target, settings)
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from posecoach.pipeline import Pipeline
-from posecoach.results import FrameResult, Metrics
+from posecoach.results import FaceFrame, FrameResult, Metrics
 from posecoach.tally import SessionTally
 
 log = logging.getLogger(__name__)
@@ -163,13 +163,29 @@ class CoachSession:
         self.listener: Callable[[FrameResult, np.ndarray], None] | None = None
 
     # -- the hot path (worker thread) --------------------------------------------------
-    def process(self, image: np.ndarray | None, t_ms: float | None = None, *, bgr: bool = True) -> FrameResult | None:
-        """Process one raw frame; a None/empty/broken frame marks a camera hiccup, never raises."""
+    def process(
+        self,
+        image: np.ndarray | None,
+        t_ms: float | None = None,
+        *,
+        bgr: bool = True,
+        face: FaceFrame | None = None,
+        persists: bool = False,
+    ) -> FrameResult | None:
+        """Process one raw frame; a None/empty/broken frame marks a camera hiccup, never raises.
+
+        ``face``: the tracker's observation of this frame when the caller already has it
+        (:meth:`detect`, looking ahead), with ``persists`` as in
+        :meth:`~posecoach.pipeline.Pipeline.process_face`.
+        """
         if image is None or not isinstance(image, np.ndarray) or image.size == 0:
             self.frame_missing("empty frame")
             return None
         try:
-            result = self.pipeline.process(image, t_ms, bgr=bgr)
+            if face is not None:
+                result = self.pipeline.process_face(face, image if bgr else None, persists=persists)
+            else:
+                result = self.pipeline.process(image, t_ms, bgr=bgr)
         except Exception as e:  # noqa: BLE001 - the stream must live on
             log.warning("frame skipped: %s", e)
             self.frame_missing(str(e))
@@ -182,6 +198,15 @@ class CoachSession:
             except Exception as e:  # noqa: BLE001 - the stream must live on
                 log.warning("result listener failed: %s", e)
         return result
+
+    def detect(self, image: np.ndarray, t_ms: float | None = None) -> FaceFrame | None:
+        """The tracker's observation of a raw BGR frame, to be passed to :meth:`process`
+        (None when the tracker could not take it: :meth:`process` then sees it again)."""
+        try:
+            return self.pipeline.detect(image, t_ms)
+        except Exception as e:  # noqa: BLE001 - the stream must live on
+            log.warning("frame skipped: %s", e)
+            return None
 
     def frame_missing(self, reason: str = "no frame") -> None:
         """The source delivered nothing this time (camera unplugged, read error...)."""

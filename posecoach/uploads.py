@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from posecoach.sources import IMAGE_EXTENSIONS, SourceError, VideoFileSource, open_source
+from posecoach.sources import MediaKind, SourceError, VideoFileSource, media_kind, open_source
 
 
 @contextmanager
@@ -45,23 +45,11 @@ def in_memory_file(data: bytes, suffix: str = "") -> Iterator[str]:
             pass
 
 
-#: First bytes of the photo formats phones, cameras and browsers produce.
-_PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
-#: ISO-BMFF brands of still images (HEIC/HEIF/AVIF photos share the container with mp4).
-_PHOTO_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"avif")
-
-
 def looks_like_photo(data: bytes, name: str = "") -> bool:
-    """True when an upload is a photo (by its extension or its first bytes), not a video."""
-    ext = os.path.splitext(name)[1].lower()
-    if ext in IMAGE_EXTENSIONS or ext in (".gif", ".heic", ".heif", ".avif"):
-        return True
-    head = bytes(data[:16])
-    if head.startswith(_PHOTO_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in _PHOTO_BRANDS
+    """True when an upload is a photo, not a video: decided by its content exactly as for a
+    file (:func:`~posecoach.sources.media_kind`), so an animated GIF is a clip in the app as
+    on the command line, and ``photo.mp4`` holding a JPEG is a photo."""
+    return media_kind(data, name) is MediaKind.PHOTO
 
 
 @contextmanager

@@ -79,3 +79,17 @@ def replay(face: FaceFrame, pattern: str) -> list[FaceFrame]:
         dataclasses.replace(face, t_ms=int(i * FRAME_MS)) if c == "F" else FaceFrame.empty(face.image_wh, int(i * FRAME_MS))
         for i, c in enumerate(pattern)
     ]
+
+
+def gif(frames: int, side: int = 256) -> bytes:
+    """The astronaut as a GIF: animated (slightly turning) with ``frames`` > 1, else still."""
+    import io
+
+    from PIL import Image
+    from skimage import data as skdata
+
+    face = Image.fromarray(skdata.astronaut()).resize((side, side))
+    shots = [face.rotate(2 * i) for i in range(frames)]
+    buf = io.BytesIO()
+    shots[0].save(buf, "GIF", save_all=frames > 1, append_images=shots[1:], duration=100, loop=0)
+    return buf.getvalue()

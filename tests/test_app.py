@@ -19,6 +19,8 @@ needs_media = pytest.mark.skipif(not CLIP.is_file(), reason=f"real face media no
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
+from posecoach.ui.plain import unescape  # noqa: E402 - what a Markdown element reads as on the page
+
 
 @pytest.fixture(autouse=True)
 def profile_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -36,7 +38,7 @@ def app() -> AppTest:
 
 
 def captions(at: AppTest) -> list[str]:
-    return [c.value for c in at.caption]
+    return [unescape(c.value) for c in at.caption]
 
 
 def choose_source(at: AppTest, source: str) -> AppTest:
@@ -92,7 +94,7 @@ def test_model_missing_shows_the_model_error(monkeypatch: pytest.MonkeyPatch, tm
     missing = tmp_path / "nowhere" / "face_landmarker.task"
     monkeypatch.setenv("POSECOACH_MODEL", str(missing))
     at = app()
-    errors = [e.value for e in at.error]
+    errors = [unescape(e.value) for e in at.error]
     assert any("face model could not be loaded" in e and str(missing) in e for e in errors), errors
     assert any("POSECOACH_MODEL" in c for c in captions(at))
     # The clip path says the same, instead of failing on the upload.
@@ -113,7 +115,7 @@ def test_video_upload_is_coached_and_shows_a_score() -> None:
     score = next(m for m in at.metric if m.label == "Score")
     assert score.value.isdigit() and 0 <= int(score.value) <= 100
     assert any(c.startswith("processed 72 frames") for c in captions(at)), captions(at)
-    previews = [c for img in at.image for c in img.captions]
+    previews = [unescape(c) for img in at.image for c in img.captions]
     assert any(c.startswith("single_face.mp4: best") for c in previews), previews
     assert any(m.value.startswith("### ") and len(m.value) > 6 for m in at.markdown), "a cue is shown"
     # Changing a control re-coaches the clip with the new settings.
@@ -130,6 +132,8 @@ def test_a_held_look_lands_in_the_gallery_with_downloads() -> None:
     choose_source(at, "Practise on a video")
     at.file_uploader(key="pc-clip").upload("single_face.mp4", CLIP.read_bytes(), "video/mp4").run()
     assert not at.exception, at.exception
+    replay = at.session_state["pc-clip-run"][1].replay
+    at.slider(key="pc-replay-pos").set_value(len(replay.frames) - 1).run()  # the end of the clip
     assert next(m for m in at.metric if m.label == "Holds").value == "1"
     labels = [b.label for b in at.get("download_button")]
     assert "Download all (1) as zip" in labels and "JPEG" in labels
@@ -203,7 +207,7 @@ def test_bad_uploads_get_a_one_line_reason(kind: str, reason: str, tmp_path: Pat
     at = choose_source(app(), "Practise on a video")
     at.file_uploader(key="pc-clip").upload(name, data, "video/mp4").run()
     assert not at.exception, at.exception
-    errors = [e.value for e in at.error]
+    errors = [unescape(e.value) for e in at.error]
     assert len(errors) == 1, errors
     assert errors[0].startswith("This file cannot be used") and f"{name}: {reason}" in errors[0], errors
     assert "\n" not in errors[0] and "/proc/" not in errors[0] and "Traceback" not in errors[0]
@@ -221,7 +225,7 @@ def test_a_clip_cut_short_is_coached_as_far_as_it_goes_and_says_so(tmp_path: Pat
     at.file_uploader(key="pc-clip").upload("cut.mp4", data[: int(len(data) * 0.4)], "video/mp4").run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    warnings = [w.value for w in at.warning]
+    warnings = [unescape(w.value) for w in at.warning]
     assert any(w.startswith("cut.mp4 seems cut short: only ") and " of 72 frames could be read" in w for w in warnings)
     assert next(m for m in at.metric if m.label == "Score").value.isdigit()
 
@@ -272,7 +276,7 @@ def test_profile_picker_lists_the_profiles_and_applies_the_chosen_one(profile_di
     assert not at.exception, at.exception
     assert badges(at) == [":green-badge[Calibrated for ana\\_b]"]
     assert not at.warning
-    assert "Calibration for ana_b: before / after" in [e.label for e in at.expander]
+    assert "Calibration for ana_b: before / after" in [unescape(e.label) for e in at.expander]
     # Back to none: uncalibrated again.
     at.selectbox(key="pc-profile").set_value("(none)").run()
     assert badges(at) == [":gray-badge[Uncalibrated]"]
@@ -284,7 +288,7 @@ def test_a_corrupt_profile_warns_and_the_page_carries_on_uncalibrated(profile_di
     at = app()
     at.selectbox(key="pc-profile").set_value("bad").run()
     assert not at.exception, at.exception
-    warnings = [w.value for w in at.warning]
+    warnings = [unescape(w.value) for w in at.warning]
     assert len(warnings) == 1 and str(profile_dir / "bad.json") in warnings[0], warnings
     assert "corrupt or truncated calibration profile" in warnings[0] and "coaching uncalibrated" in warnings[0]
     assert badges(at) == [":gray-badge[Uncalibrated]"]
@@ -324,7 +328,7 @@ def test_calibrate_from_an_uploaded_clip(profile_dir: Path) -> None:
     # The new profile is active, and the clip is coached with it.
     assert at.selectbox(key="pc-profile").value == "clip_person"
     assert badges(at) == [":green-badge[Calibrated for clip\\_person]"]
-    assert any(f"saved to {path}" in s.value for s in at.success)
+    assert any(f"saved to {path}" in unescape(s.value) for s in at.success)
     table = next(t.value for t in at.table if "Relaxed" in t.value.columns)
     assert list(table.columns) == ["Relaxed", "Big smile"]
     assert table.loc["Smile", "Relaxed"].endswith("\u2192 0.00") and table.loc["Smile", "Big smile"].endswith("\u2192 1.00")
@@ -338,7 +342,7 @@ def test_calibrate_from_an_uploaded_clip(profile_dir: Path) -> None:
 @needs_media
 def test_a_clip_calibration_with_the_wrong_ranges_says_why_and_saves_nothing(profile_dir: Path) -> None:
     at = _clip_calibration(app(), "ana", (0.0, 0.5), (0.0, 0.5))
-    errors = [e.value for e in at.error]
+    errors = [unescape(e.value) for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("Big smile (0-0.5 s): your smile was not clearly bigger"), errors
     assert not profile_dir.exists()
     assert badges(at) == [":gray-badge[Uncalibrated]"]
@@ -392,7 +396,7 @@ def test_live_calibration_end_to_end_with_the_worker_simulated(profile_dir: Path
     assert sorted(p.name for p in profile_dir.iterdir()) == ["live_one.json"]
     assert at.selectbox(key="pc-profile").value == "live_one"
     assert coach.session.pipeline.profile is not None and coach.session.pipeline.profile.name == "live_one"
-    assert any(s.value.startswith("Calibrated for live_one: saved to ") for s in at.success)
+    assert any(unescape(s.value).startswith("Calibrated for live_one: saved to ") for s in at.success)
     table = next(t.value for t in at.table if "Relaxed" in t.value.columns)
     assert list(table.columns) == ["Relaxed", "Big smile", "Now"]
     assert table.loc["Smile", "Relaxed"].endswith("\u2192 0.00") and table.loc["Smile", "Big smile"].endswith("\u2192 1.00")

@@ -72,11 +72,6 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return box
 
 
-def _only_font_cache(home: set[str]) -> bool:
-    # mediapipe imports matplotlib, which may build its font list in HOME: no face data.
-    return all(w.startswith((".cache/matplotlib/", ".config/matplotlib/")) for w in home)
-
-
 def _outside(attempts: list[object]) -> list[object]:
     return [a for a in attempts if not _is_loopback(a)]
 
@@ -126,7 +121,7 @@ def test_practising_opens_no_connection_and_writes_nothing(no_network: list[obje
     assert _outside(no_network) == [], no_network
     written = sandbox.written()
     assert written["work"] == set() and written["tmp"] == set() and written["profiles"] == set(), written
-    assert _only_font_cache(written["home"]), written["home"]
+    assert written["home"] == set(), "nothing in HOME, not even matplotlib's font cache"
     assert sorted((ROOT / "calibration").iterdir()) == repo_profiles
 
 
@@ -149,9 +144,28 @@ def test_calibrating_writes_only_the_profile_the_person_asked_for(no_network: li
     written = sandbox.written()
     assert written["profiles"] == {"ana.json"}, written
     assert written["work"] == set() and written["tmp"] == set(), written
-    assert _only_font_cache(written["home"]), written["home"]
+    assert written["home"] == set(), "nothing in HOME, not even matplotlib's font cache"
     # Numbers only (and the name and creation time): no picture, no landmarks.
     path = sandbox.profiles / "ana.json"
     data = json.loads(path.read_text())
     assert path.stat().st_size < 2048
     assert {k for k, v in data.items() if not isinstance(v, (int, float))} == {"name", "created"}
+
+
+def test_the_pages_model_load_writes_nothing_to_home_in_a_fresh_process(tmp_path: Path) -> None:
+    """In a fresh process (matplotlib not yet imported, as when the server starts), loading the
+    page's landmarker leaves HOME and the temporary folder empty: matplotlib's font cache went
+    to ~/.cache/matplotlib."""
+    import os
+    import subprocess
+    import sys
+
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    code = "from posecoach.runs import PhotoCoach; PhotoCoach().close(); import matplotlib; print('ok')"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+    assert list(home.rglob("*")) == [] and list(tmp.rglob("*")) == []

@@ -94,7 +94,7 @@ def _bad(tmp: Path) -> list[tuple[list[str], str]]:
         (["analyze", img, "--out", str(tmp / "nodir" / "a.jsonl")], f"posecoach: error: {tmp / 'nodir' / 'a.jsonl'}: output folder does not exist"),
         (
             ["analyze", img, "--model", str(tmp / "m.task")],
-            f"posecoach: error: model file not found: {tmp / 'm.task'} (restore assets/models/face_landmarker.task",
+            f"posecoach: error: model file not found: {tmp / 'm.task'} (check the file given by --model",
         ),
     ]
 
@@ -188,3 +188,41 @@ def test_live_without_a_display_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp
     assert code == 2 and err == (
         "posecoach: error: no display available: posecoach live needs a desktop session (try --no-window or the app)\n"
     )
+
+
+def test_a_photo_summary_ends_with_the_one_thing_to_change(astronaut_png: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed a score but never the cue."""
+    from posecoach.targets import find_target
+
+    code, out, _ = run(["analyze", str(astronaut_png), "--target", "corporate_headshot", "--out", "-"], capsys)
+    assert code == 0
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    code, out, _ = run(["analyze", str(astronaut_png), "--target", "corporate_headshot"], capsys)
+    lines = out.splitlines()
+    assert lines[-2] == f"to change: {row['cue']}" and row["cue"]
+    assert lines[-1].startswith("off target: ")
+    target = find_target("corporate_headshot")
+    for item in lines[-1].removeprefix("off target: ").split(", "):
+        name, value, aim = item.split(" ", 2)
+        low, _, high = aim.removeprefix("(aim ").removesuffix(")").replace("°", "").partition(" to ")
+        v = float(value.replace("°", ""))
+        r = target.range(name)
+        assert (float(low), float(high)) == (r.low, r.high) and not r.low <= v <= r.high, item
+        if name in row:  # the rows carry the same value (rounded)
+            assert row[name] == pytest.approx(v, abs=0.051)
+
+
+@pytest.mark.media
+def test_a_video_summary_ends_with_the_cues_that_held_longest(shared_media: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clip = str(shared_media / "single_face.mp4")
+    code, out, _ = run(["analyze", clip, "--out", "-"], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    shown: dict[str, float] = {}
+    for row, nxt in zip(rows, rows[1:] + [None]):
+        step = (nxt["t_ms"] - row["t_ms"]) if nxt else rows[-1]["t_ms"] - rows[-2]["t_ms"]
+        if row["face"] and row["cue"]:
+            shown[row["cue"]] = shown.get(row["cue"], 0.0) + step / 1000.0
+    longest = max(shown, key=shown.get)
+    code, out, _ = run(["analyze", clip], capsys)
+    last = out.splitlines()[-1]
+    assert code == 0 and last.startswith(f'cues that held longest: "{longest}" {shown[longest]:.1f} s'), (last, shown)

@@ -34,10 +34,7 @@ def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
     missing = tmp_path / "nope.task"
     with pytest.raises(ModelError) as e:
         FaceTracker(missing)
-    assert str(e.value) == (
-        f"model file not found: {missing} "
-        "(restore assets/models/face_landmarker.task from the repository or pass --model PATH)"
-    )
+    assert str(e.value) == f"model file not found: {missing} {_FIX}"
 
 
 def test_corrupt_bundled_model_fails_sha256(tmp_path: Path) -> None:
@@ -57,7 +54,9 @@ def test_garbage_model_file_cannot_load(tmp_path: Path) -> None:
         FaceTracker(bad)
 
 
-_FIX = "(restore assets/models/face_landmarker.task from the repository or pass --model PATH)"
+#: What to do about a model named explicitly (as --model does), and one named by POSECOACH_MODEL.
+_FIX = "(check the file given by --model, or leave --model out to use the bundled model)"
+_ENV_FIX = "(check the file POSECOACH_MODEL names, or unset POSECOACH_MODEL to use the bundled face_landmarker.task)"
 
 
 def _flipped(tmp_path: Path, offset: int, n: int = 20_000) -> Path:
@@ -90,14 +89,14 @@ def test_a_model_with_a_broken_zip_directory_or_the_wrong_members_fails_at_load(
     bad = _flipped(tmp_path, -20_000)
     with pytest.raises(ModelError) as e:
         FaceTracker(bad)
-    assert str(e.value) == f"cannot load model {bad}: not a model bundle (a .task file is a zip archive) or corrupt"
+    assert str(e.value) == f"cannot load model {bad}: not a model bundle (a .task file is a zip archive) or corrupt {_FIX}"
     other = tmp_path / "hand.task"
     with zipfile.ZipFile(other, "w") as z:
         z.writestr("hand_detector.tflite", b"x" * 100)
     with pytest.raises(ModelError) as e:
         FaceTracker(other)
     assert str(e.value) == (f"cannot load model {other}: not a face landmarker bundle (missing face_detector.tflite, "
-                            "face_landmarks_detector.tflite, face_blendshapes.tflite)")  # fmt: skip
+                            f"face_landmarks_detector.tflite, face_blendshapes.tflite) {_FIX}")  # fmt: skip
 
 
 def test_a_model_path_that_is_not_a_regular_file_is_one_line(tmp_path: Path) -> None:
@@ -120,7 +119,7 @@ def test_a_corrupt_model_from_the_environment_is_exit_2_naming_it(tmp_path: Path
     proc = subprocess.run([sys.executable, "-m", "posecoach", "analyze", str(photo)], capture_output=True, text=True,
                           env={**os.environ, "POSECOACH_MODEL": str(bad)}, timeout=120)  # fmt: skip
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == f"posecoach: error: model file is corrupt (face_landmarks_detector.tflite fails its checksum): {bad} {_FIX}\n"
+    assert proc.stderr == f"posecoach: error: model file is corrupt (face_landmarks_detector.tflite fails its checksum): {bad} {_ENV_FIX}\n"
 
 
 def test_env_var_overrides_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -150,6 +150,41 @@ def test_the_cartoon_phantoms_stay_hidden(shared_media: Path) -> None:
     assert not any(rows["noface_face.mov"][:98]) and all(rows["noface_face.mov"][98:168])
 
 
+@pytest.mark.parametrize("late", [1, 2])
+def test_a_face_in_the_last_frames_of_a_clip_is_reported(tmp_path: Path, astronaut_bgr: np.ndarray, late: int) -> None:
+    """The 3-frame persistence rule hid a face that appears in the last one or two frames."""
+    clip = tmp_path / "late.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (512, 512))
+    for _ in range(20):
+        writer.write(np.full((512, 512, 3), 100, np.uint8))
+    for _ in range(late):
+        writer.write(astronaut_bgr)
+    writer.release()
+    code, out, err = cli("analyze", str(clip), "--out", "-")
+    assert code == 0 and f"frames: {20 + late}, with a face: {late} " in err
+    assert [json.loads(line)["face"] for line in out.splitlines()] == [False] * 20 + [True] * late
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("last", [96, 97])
+def test_the_man_entering_at_the_end_of_a_cut_clip_is_reported(shared_media: Path, tmp_path: Path, last: int) -> None:
+    """noface_face.mov cut right after the man appears (frame 96): his one or two frames count,
+    while the cartoon's phantom at frame 90 stays hidden."""
+    cap = cv2.VideoCapture(str(shared_media / "noface_face.mov"))
+    clip = tmp_path / "cut.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 26.0, (960, 540))
+    for _ in range(last + 1):
+        ok, frame = cap.read()
+        assert ok
+        writer.write(frame)
+    writer.release()
+    cap.release()
+    code, out, _ = cli("analyze", str(clip), "--out", "-")
+    faces = [json.loads(line)["face"] for line in out.splitlines()]
+    assert code == 0 and len(faces) == last + 1
+    assert not any(faces[:96]) and all(faces[96:])
+
+
 def test_special_target_files_are_one_line(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     """A FIFO hung the CLI forever; /dev/zero (or a .toml link to it) read until memory ran out."""
     photo = tmp_path / "photo.png"
@@ -202,11 +237,20 @@ def test_non_finite_numbers_are_never_written_as_data() -> None:
 
 
 @pytest.mark.parametrize("args", [["live", "--no-window", "--camera", "-1"], ["live", "--no-window", "--camera", "2147483648"],
-                                  ["calibrate", "--camera=-5", "--name", "me"]])  # fmt: skip
-def test_a_camera_number_out_of_range_is_one_line(args: list[str]) -> None:
-    """`--camera -1` crashed OpenCV (exit 139); 2147483648 was a traceback."""
-    index = args[args.index("--camera") + 1] if "--camera" in args else "-5"
-    assert cli(*args, timeout=60) == (2, "", f"posecoach: error: camera {index}: not a camera number (expected 0 to 99)\n")
+                                  ["calibrate", "--camera=-5", "--name", "me"], ["live", "--camera", "two"]])  # fmt: skip
+def test_a_camera_number_out_of_range_is_refused_when_the_arguments_are_read(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--camera -1` crashed OpenCV (exit 139); 2147483648 was a traceback. Now the parser
+    refuses it (SystemExit 2) before a target, a profile or a camera is even looked at."""
+    flag = next(i for i, a in enumerate(args) if a.startswith("--camera"))
+    index = args[flag].partition("=")[2] or args[flag + 1]
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    assert capsys.readouterr() == ("", f"posecoach: error: argument --camera: expected a camera number from 0 to 99, "
+                                       f"got {index!r} (see posecoach --help)\n")  # fmt: skip
+    assert cli(*args, timeout=60)[0] == 2
 
 
 def test_exif_rotated_phone_photo_is_coached_upright(

@@ -58,3 +58,60 @@ def test_captures_export_as_jpeg_and_zip() -> None:
     assert names == ["hold-01-corporate_headshot-88.jpg", "hold-02-corporate_headshot-91.jpg", "captures.json"]
     assert records[1]["score"] == 91.4 and records[1]["metrics"]["yaw"] == 10.0
     assert records[0]["metrics"]["eyes"] == "open" and "eye_open" in records[0]["metrics"]
+
+
+def _result(i: int, cue, score: float | None = 50.0, metric_value: float = 0.1):  # noqa: ANN001, ANN202
+    from posecoach.results import Cue, FaceFrame, FrameResult, HoldState, MetricScore, TargetScore
+
+    m = metrics(smile=metric_value)
+    face = FaceFrame(np.zeros((478, 3), np.float32), np.zeros(52, np.float32), np.eye(4, dtype=np.float32), (64, 48), 1, i * 100)
+    scored = TargetScore("t", score, (MetricScore("smile", metric_value, 0.2, 1, 1.5), MetricScore("yaw", 0.0, 1.0, 0, 1.0)))
+    return FrameResult(i, i * 100, face, m, m, scored if score is not None else None, cue or Cue(""), HoldState())
+
+
+def test_the_summary_says_which_cues_held_longest() -> None:
+    from posecoach.report import Summary
+    from posecoach.results import Cue
+    from posecoach.targets import MetricRange, Target
+
+    target = Target("t", "T", "", (MetricRange("smile", 0.35, 0.65, 0.2), MetricRange("yaw", -5, 5, 10)))
+    summary = Summary()
+    cues = [Cue("Smile more", "smile", 1)] * 6 + [Cue("Smile a bit more", "smile", 1)] + [Cue("Turn left", "yaw", -1)] * 3
+    for i, cue in enumerate(cues):
+        summary.add(_result(i, cue))
+    (first, second) = summary.work_on()
+    assert (first.cue, first.metric, first.direction) == ("Smile more", "smile", 1)
+    assert first.seconds == pytest.approx(0.7) and first.share == pytest.approx(0.7)
+    assert (second.cue, second.seconds, second.share) == ("Turn left", pytest.approx(0.3), pytest.approx(0.3))
+    lines = summary.lines(target, is_image=False)
+    assert lines[-1] == 'cues that held longest: "Smile more" 0.7 s, "Turn left" 0.3 s'
+
+
+def test_the_summary_of_a_photo_ends_with_the_one_thing_to_change() -> None:
+    from posecoach.report import Summary
+    from posecoach.results import Cue
+    from posecoach.targets import MetricRange, Target
+
+    target = Target("t", "T", "", (MetricRange("smile", 0.35, 0.65, 0.2), MetricRange("yaw", -5, 5, 10)))
+    summary = Summary()
+    summary.add(_result(0, Cue("A touch more smile", "smile", 1), metric_value=0.12))
+    assert summary.lines(target, is_image=True)[-3:] == [
+        "score: 50/100", "to change: A touch more smile", "off target: smile 0.12 (aim 0.35 to 0.65)",
+    ]
+    covered = Summary()
+    covered.add(_result(0, Cue("Move your hand away from your face", "occluded"), score=None))
+    assert covered.lines(target, is_image=True)[-2:] == [
+        "score: none (the face is covered: not scored)", "to change: Move your hand away from your face",
+    ]
+
+
+def test_downloads_are_the_stored_jpeg_not_a_second_encoding() -> None:
+    """The downloads decoded each stored JPEG and encoded it again (slower, and a second loss)."""
+    from posecoach.report import capture_jpeg, captures_zip
+
+    held = _capture(88.0).compressed()
+    assert capture_jpeg(held) is held.jpeg or capture_jpeg(held) == held.jpeg
+    with zipfile.ZipFile(io.BytesIO(captures_zip((held,)))) as z:
+        assert z.read("hold-01-corporate_headshot-88.jpg") == held.jpeg
+    thumb = capture_jpeg(held, quality=85, max_side=160)
+    assert cv2.imdecode(np.frombuffer(thumb, np.uint8), cv2.IMREAD_COLOR).shape == (90, 160, 3)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
+from factories import gif
 from posecoach.sources import MAX_IMAGE_PIXELS, SourceError, decode_image_bytes, read_image
 
 
@@ -66,3 +67,30 @@ def test_bad_photo_bytes_are_one_line(data: bytes, message: str) -> None:
     with pytest.raises(SourceError) as e:
         decode_image_bytes(data, "shot.jpg")
     assert str(e.value) == message
+
+
+def test_an_animated_gif_is_a_clip_in_the_app_as_on_the_command_line(tmp_path: Path) -> None:
+    """The CLI coached an animated GIF as a video, the app refused it as a photo."""
+    from posecoach.runs import CoachSettings, PhotoCoach, run_clip
+    from posecoach.sources import MediaKind, media_kind, open_source
+    from posecoach.targets import find_target
+    from posecoach.uploads import looks_like_photo
+
+    animated, still = gif(8), gif(1)
+    (tmp_path / "anim.gif").write_bytes(animated)
+    file_source = open_source(tmp_path / "anim.gif")
+    file_source.close()
+    assert media_kind(animated, "anim.gif") is MediaKind.VIDEO and not file_source.is_image
+    assert not looks_like_photo(animated, "anim.gif") and looks_like_photo(still, "still.gif")
+    target = find_target("corporate_headshot")
+    settings = CoachSettings(target.name)
+    run = run_clip(animated, "anim.gif", target, settings)
+    assert run.frames == 8 and run.best_score is not None
+    coach = PhotoCoach()
+    try:
+        with pytest.raises(SourceError) as e:
+            coach.run(animated, "anim.gif", target, settings)
+        assert str(e.value) == "anim.gif: is a video, not a photo (use Practise on a video for clips)"
+        assert coach.run(still, "still.gif", target, settings).result.has_face
+    finally:
+        coach.close()

@@ -23,7 +23,7 @@ from posecoach.results import EyeState, Metrics
 #: Schema version of the profile files this code writes and reads.
 PROFILE_VERSION = 1
 #: What a profile name looks like (names become file names; see :func:`validate_name`).
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # use fullmatch: "$" would let "me\n" pass
 _RESERVED_NAMES = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
@@ -265,7 +265,7 @@ def validate_name(name: object) -> str:
     Raises:
         CalibrationError: for anything else (names become file names).
     """
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or name.lower() in _RESERVED_NAMES:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name.lower() in _RESERVED_NAMES:
         raise CalibrationError(
             f"invalid profile name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter or digit"
         )

@@ -114,8 +114,8 @@ class CalibrationRecorder:
     Feed it raw metrics: a :class:`~posecoach.results.FrameResult` (its ``raw_metrics`` are
     used, never the calibrated/smoothed ones), a :class:`Metrics`, or None (no face).
 
-    Thread-safety: ``update`` (video worker thread) and ``state``/``skip_phase``/``restart``
-    (page thread) may be called from different threads.
+    Thread-safety: ``update`` (video worker thread) and ``state``/``skip_phase``/``restart``/
+    ``restart_phase`` (page thread) may be called from different threads.
 
     Example::
 
@@ -169,6 +169,19 @@ class CalibrationRecorder:
             self._face_found = False
             self._profile: CalibrationProfile | None = None
             self._state = self._make_state()
+
+    def restart_phase(self) -> CalibrationState:
+        """Start the current phase over from its countdown, keeping the phases already
+        accepted (the camera stopped in the middle: its frames no longer tell a steady
+        story). No effect once done or failed. Time restarts with the next frame, whatever
+        its timestamp (a camera started again may count from zero)."""
+        with self._lock:
+            if self._stage in ("prepare", "record"):
+                self._stage, self._stage_t0, self._t = "prepare", None, 0.0
+                self._metrics, self._luma = [], []
+                self._face_found = False
+                self._state = self._make_state()
+            return self._state
 
     def skip_phase(self) -> CalibrationState:
         """Skip the optional eyes-closed phase (no effect in other phases)."""

@@ -5,6 +5,11 @@ Profiles live in ``calibration/`` (or ``$POSECOACH_CALIBRATION_DIR``) as ``<name
 :class:`~posecoach.calibration.profile.CalibrationError` naming the file, the field and the
 reason), :func:`load_profile_or_warn` (never fatal), :func:`list_profiles`.
 
+Only regular files are read (:mod:`posecoach.files`: a FIFO named ``x.json`` is refused at
+once, never opened for a blocking read), and a file holds the profile its name says: a profile
+whose ``name`` differs from its file name (``ana.json`` copied to ``ben.json``) is refused, so
+the name a person picks is always the name coached and shown.
+
 Example::
 
     save_profile(profile)                       # calibration/ana.json
@@ -16,6 +21,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
+from posecoach.files import FileRefused, check_regular_file, read_capped
 
 from posecoach.calibration.profile import (
     NAME_PATTERN,
@@ -99,16 +106,17 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> CalibrationProfile:
 def _load_file(path: Path) -> CalibrationProfile:
     hint = f"create it with `posecoach calibrate ... --name {path.stem}`"
     try:
-        if path.is_dir():
-            raise CalibrationError(f"{path}: is a directory, not a calibration profile")
-        with path.open("rb") as f:
-            raw = f.read(MAX_PROFILE_BYTES + 1)
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: calibration profile not found ({hint})") from None
-    except OSError as e:
-        raise CalibrationError(f"{path}: cannot read calibration profile ({e.strerror or e})") from None
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise CalibrationError(f"{path}: not a calibration profile (larger than {MAX_PROFILE_BYTES // 1024} KiB)")
+        raw = read_capped(path, MAX_PROFILE_BYTES, "a calibration profile")
+    except FileRefused as e:
+        if e.reason == "file not found":
+            raise CalibrationError(f"{path}: calibration profile not found ({hint})") from None
+        if e.reason == "empty file (0 bytes)":
+            raise CalibrationError(f"{path}: empty calibration profile (redo the calibration)") from None
+        if e.reason.startswith("file too large"):
+            raise CalibrationError(
+                f"{path}: not a calibration profile (larger than {MAX_PROFILE_BYTES // 1024} KiB)"
+            ) from None
+        raise CalibrationError(str(e)) from None
     if not raw.strip():
         raise CalibrationError(f"{path}: empty calibration profile (redo the calibration)")
     try:
@@ -124,7 +132,13 @@ def _load_file(path: Path) -> CalibrationProfile:
         ) from None
     except (RecursionError, ValueError) as e:
         raise CalibrationError(f"{path}: corrupt calibration profile ({type(e).__name__})") from None
-    return profile_from_dict(data, str(path))
+    profile = profile_from_dict(data, str(path))
+    if path.suffix.lower() == ".json" and profile.name != path.stem:
+        raise CalibrationError(
+            f"{path}: holds the profile of {profile.name!r}, not {path.stem!r} (a renamed or copied file): "
+            f"rename it to {profile.name}.json or calibrate again as {path.stem}"
+        )
+    return profile
 
 
 def load_profile_or_warn(name: str | os.PathLike[str] | None) -> tuple[CalibrationProfile | None, str]:
@@ -142,9 +156,21 @@ def load_profile_or_warn(name: str | os.PathLike[str] | None) -> tuple[Calibrati
 
 
 def list_profiles(directory: str | os.PathLike[str] | None = None) -> list[str]:
-    """Names of the ``*.json`` profiles in the profile folder (not validated), sorted."""
+    """Names of the ``*.json`` profiles in the profile folder, sorted: regular files with a
+    valid profile name (their content is checked when loaded). Nothing is opened, so a FIFO
+    or a device named like a profile is left out without waiting on it."""
     folder = Path(directory) if directory is not None else profile_dir()
+    names = []
     try:
-        return sorted(p.stem for p in folder.glob("*.json") if NAME_PATTERN.match(p.stem))
+        for p in folder.glob("*.json"):
+            if not NAME_PATTERN.fullmatch(p.stem):
+                continue
+            try:
+                check_regular_file(p, "a calibration profile")
+            except FileRefused as e:
+                if e.reason != "empty file (0 bytes)":  # an empty profile is listed: loading says why
+                    continue  # a FIFO, a device, a folder, a link loop, vanished
+            names.append(p.stem)
     except OSError:
         return []
+    return sorted(names)

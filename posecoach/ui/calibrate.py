@@ -42,6 +42,7 @@ from posecoach.results import FrameResult
 from posecoach.runs import ClipRun, calibrate_clip
 from posecoach.sources import SourceError
 from posecoach.ui import panels
+from posecoach.ui.plain import md
 
 #: Session-state key of the profile picker.
 PROFILE_KEY = "pc-profile"
@@ -52,6 +53,9 @@ OPEN_KEY = "pc-calibrating"
 _PENDING_KEY = "pc-profile-pending"
 _LIVE_KEY = "pc-cal-live"
 _CLIP_RESULT_KEY = "pc-clipcal-result"
+_CLIP_ERROR_KEY = "pc-clipcal-error"
+#: Session-state key of the "Calibrate from this clip" section's open state.
+CLIP_OPEN_KEY = "pc-clipcal-open"
 #: Seconds between refreshes of the live calibration's prompt and countdown.
 POLL_S = 0.25
 #: ... and of its before/after table once it is done.
@@ -105,7 +109,7 @@ def sidebar() -> ProfileChoice:
     choice = sb.selectbox(
         "Profile", options, key=PROFILE_KEY,
         format_func=lambda n: "None (uncalibrated)" if n == NO_PROFILE else n,
-        help=f"Calibration profiles in {profile_dir()}. A profile makes the coaching follow your own face: "
+        help=f"Calibration profiles in {md(profile_dir())}. A profile makes the coaching follow your own face: "
              "your resting smile reads 0 and your broad smile 1, your relaxed eyes read open.",
     )  # fmt: skip
     name = None if choice == NO_PROFILE else choice
@@ -121,16 +125,11 @@ def status(choice: ProfileChoice) -> None:
     """"Calibrated for <name>" or "Uncalibrated", and why a chosen profile is not used."""
     with st.container(key="pc-calibration-status"):
         if choice.profile is not None:
-            st.markdown(f":green-badge[Calibrated for {_md(choice.profile.name)}]")
+            st.markdown(f":green-badge[Calibrated for {md(choice.profile.name)}]")
         else:
             st.markdown(":gray-badge[Uncalibrated]")
         if choice.warning:
-            st.warning(f"The calibration profile cannot be used: {choice.warning}. Calibrate again to replace it.")
-
-
-def _md(text: str) -> str:
-    """Profile names are letters, digits, ``_`` and ``-``: escape what markdown would style."""
-    return text.replace("_", "\\_")
+            st.warning(f"The calibration profile cannot be used: {md(choice.warning)}. Calibrate again to replace it.")
 
 
 # -- before / after ------------------------------------------------------------------------
@@ -186,7 +185,7 @@ def before_after_now(profile: CalibrationProfile | None, result: FrameResult | N
     """The coached frame's metrics before and after the active calibration (an expander)."""
     if profile is None:
         return
-    with st.expander(f"Calibration for {profile.name}: before / after"):
+    with st.expander(f"Calibration for {md(profile.name)}: before / after"):
         raw = result.raw_metrics if result is not None else None
         if raw is None:
             st.caption("No face to compare yet.")
@@ -213,7 +212,7 @@ def _name_input(key: str) -> tuple[str, str]:
     if name and problem:
         st.error(problem)
     elif name in list_profiles():
-        st.caption(f"A profile named {name} exists: calibrating replaces it.")
+        st.caption(f"A profile named {md(name)} exists: calibrating replaces it.")
     return name, problem
 
 
@@ -248,9 +247,10 @@ def _live_setup(coach: LiveCoach, playing: bool) -> None:
 def _live_progress(coach: LiveCoach, entry: dict, playing: bool) -> None:  # type: ignore[type-arg]
     recorder: CalibrationRecorder = entry["recorder"]
     if entry["playing"] and not playing and not recorder.state.finished:
-        # STOP (or another source) in the middle: the phases are timed, so the calibration
-        # starts over with the first frame after START.
-        recorder.restart()
+        # STOP (or another source) in the middle: the phases are timed, so the step under way
+        # starts over (with its countdown) at the first frame after START; the steps already
+        # done are kept.
+        recorder.restart_phase()
     entry["playing"] = playing
     if entry["saved"] or entry["error"]:
         # Done and saved: only the "Now" column still changes, so redraw less often.
@@ -304,7 +304,7 @@ def countdown_text(state: CalibrationState) -> str:
 
 def _live_running(recorder: CalibrationRecorder, state: CalibrationState, playing: bool) -> None:
     attempt = f" · attempt {state.attempt} of {recorder.max_attempts}" if state.attempt > 1 else ""
-    st.caption(f"Calibrating {recorder.name} · step {state.phase_number} of {state.n_phases}: {state.title}{attempt}")
+    st.caption(f"Calibrating {md(recorder.name)} · step {state.phase_number} of {state.n_phases}: {state.title}{attempt}")
     with st.container(key="pc-cal-prompt"):
         st.markdown(f"## {html.escape(state.prompt, quote=False)}")
     with st.container(key="pc-cal-countdown"):
@@ -331,9 +331,9 @@ def _live_done(
     st.subheader("Calibration done")
     with st.container(key="pc-cal-feedback"):
         if entry["error"]:
-            st.error(f"The profile could not be saved: {entry['error']}")
+            st.error(f"The profile could not be saved: {md(entry['error'])}")
         else:
-            st.success(f"Calibrated for {profile.name}: saved to {entry['saved']}. Coaching now follows your face.")
+            st.success(f"Calibrated for {md(profile.name)}: saved to {md(entry['saved'])}. Coaching now follows your face.")
     snapshot = coach.session.snapshot()
     columns = phase_columns(profile, recorder.samples, ("neutral", "smile"))
     columns["Now"] = before_after_medians(profile, [snapshot.result]) if snapshot.result is not None else {}
@@ -360,9 +360,19 @@ def _range_slider(label: str, key: str, end_s: float, default: tuple[float, floa
 
 
 def clip_form(data: bytes, clip_name: str, clip_id: str, run: ClipRun) -> None:
-    """Calibrate from the uploaded clip: a name and the seconds of each phase."""
+    """Calibrate from the uploaded clip: a name and the seconds of each phase.
+
+    The section keeps its open state across reruns (it is a tracked widget), and the last
+    attempt's error stays shown while the person fixes the name or the ranges (each Enter or
+    slider move reruns the page); the error goes with the next attempt or another clip.
+    """
     result = st.session_state.get(_CLIP_RESULT_KEY)
-    with st.expander("Calibrate from this clip", expanded=is_open() or result is not None):
+    error = st.session_state.get(_CLIP_ERROR_KEY)
+    if error is not None and error["clip"] != clip_id:
+        error = st.session_state[_CLIP_ERROR_KEY] = None
+    if is_open():
+        st.session_state[CLIP_OPEN_KEY] = True  # opened from the sidebar's "Calibrate…"
+    with st.expander("Calibrate from this clip", key=CLIP_OPEN_KEY, on_change="rerun"):
         st.caption(
             "Record about 3 s of a relaxed face looking into the lens, 3 s of your biggest natural smile "
             "and, if you like, 2 s with your eyes gently closed. Then mark where each part is."
@@ -380,12 +390,22 @@ def clip_form(data: bytes, clip_name: str, clip_id: str, run: ClipRun) -> None:
             closed = _range_slider("Eyes closed (seconds)", "pc-clipcal-closed", end_s, (round(2 * third, 1), end_s),
                                    "Where your eyes are gently closed.")  # fmt: skip
         if st.button("Calibrate from this clip", type="primary", disabled=bool(problem), key="pc-clipcal-go"):
+            st.session_state[_CLIP_ERROR_KEY] = None
             _run_clip_calibration(data, clip_name, clip_id, name, {"neutral": neutral, "smile": smile, "closed": closed})
-        if result is not None and result["clip"] == clip_id:
-            st.success(f"Calibrated for {result['name']}: saved to {result['path']}.")
+        error = st.session_state.get(_CLIP_ERROR_KEY)
+        if error is not None:
+            with st.container(key="pc-clipcal-error"):
+                st.error(error["message"])
+        elif result is not None and result["clip"] == clip_id:
+            st.success(f"Calibrated for {md(result['name'])}: saved to {md(result['path'])}.")
             before_after_table(result["columns"], key="pc-before-after")
     if is_open():
         st.button("Done calibrating", key="pc-clipcal-close", on_click=close_step)
+
+
+def _clip_error(clip_id: str, message: str) -> None:
+    """Keep an attempt's error (Markdown, plain text escaped) shown until the next attempt."""
+    st.session_state[_CLIP_ERROR_KEY] = {"clip": clip_id, "message": message}
 
 
 def _run_clip_calibration(
@@ -398,17 +418,17 @@ def _run_clip_calibration(
         try:
             windows[phase] = Window(*span)
         except ValueError:
-            st.error(f"{PHASE_TITLES[phase]}: choose a range that is longer than zero.")
+            _clip_error(clip_id, f"{PHASE_TITLES[phase]}: choose a range that is longer than zero.")
             return
     try:
         with st.spinner("Learning your face from the clip…"):
             cal = calibrate_clip(data, clip_name, name, windows)
         path = save_profile(cal.profile)
     except PhaseRejected as e:
-        st.error(f"{PHASE_TITLES.get(e.phase, e.phase)} ({windows[e.phase]}): {e.reason}")
+        _clip_error(clip_id, f"{PHASE_TITLES.get(e.phase, e.phase)} ({windows[e.phase]}): {md(e.reason)}")
         return
     except (CalibrationError, SourceError) as e:
-        st.error(f"The calibration could not be made: {e}")
+        _clip_error(clip_id, f"The calibration could not be made: {md(e)}")
         return
     except ModelError as e:
         panels.model_error(e)

@@ -25,6 +25,7 @@ from posecoach.live import LiveCoach
 from posecoach.runs import CoachSettings
 from posecoach.ui.server import ice_servers_from_env, install_log_forwarding
 from posecoach.ui.panels import model_error
+from posecoach.ui.plain import md
 
 log = logging.getLogger("posecoach.ui")
 
@@ -138,7 +139,7 @@ def live_page(target: Target, settings: CoachSettings) -> None:
         return
     ice_servers, ice_warning = ice_servers_from_env()
     if ice_warning:
-        st.warning(ice_warning)
+        st.warning(md(ice_warning))
     col_video, col_panel = st.columns([3, 2], gap="medium")
     with col_video:
         if not _served():

@@ -23,6 +23,7 @@ from posecoach.targets import Target
 from posecoach.live import LiveStats
 from posecoach.report import capture_jpeg, capture_name, capture_record, captures_zip, no_face_seconds
 from posecoach.runs import CoachSettings
+from posecoach.ui.plain import md
 
 SOURCE_LIVE = "Live camera"
 SOURCE_VIDEO = "Practise on a video"
@@ -72,7 +73,7 @@ def controls(library: Mapping[str, Target]) -> tuple[CoachSettings, str]:
     default = names.index(DEFAULT_TARGET) if DEFAULT_TARGET in names else 0
     name = sb.selectbox("Target", names, index=default, format_func=lambda n: library[n].title, key="pc-target")
     target = library[name]
-    sb.caption(target.description)
+    sb.caption(md(target.description))
     strictness = sb.slider(
         "Strictness", 0.5, 2.0, 1.0, 0.1, key="pc-strictness",
         help="Above 1 narrows every tolerance (harder); below 1 widens it.",
@@ -110,7 +111,7 @@ def coach_panel(
     else:
         cue = result.cue.text or ("" if result.has_face else NO_FACE_TEXT)
     with st.container(key="pc-cue"):
-        st.markdown(f"### {html.escape(cue, quote=False) if cue else '&nbsp;'}")
+        st.markdown(f"### {md(cue) if cue else '&nbsp;'}")
     score = result.score.score if result is not None and result.score is not None else None
     col_score, col_holds = st.columns(2)
     with col_score.container(key="pc-score"):
@@ -223,7 +224,7 @@ def messages(snapshot: SessionSnapshot, *, live: bool, recent_errors: tuple[str,
     if live and snapshot.camera_lost:
         st.warning("The camera stopped sending pictures. Check it is connected and not used by another program.")
     for text in recent_errors[-2:]:
-        st.warning(f"The video connection reported a problem: {text}")
+        st.warning(f"The video connection reported a problem: {md(text)}")
 
 
 # -- gallery -------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def gallery(captures: tuple[Capture, ...], *, key: str, on_clear=None) -> None: 
 
 def model_error(error: ModelError) -> None:
     """The model is missing or broken: say so, and how to fix it."""
-    st.error(f"The face model could not be loaded: {error}")
+    st.error(f"The face model could not be loaded: {md(error)}")
     st.caption(
         "posecoach needs MediaPipe's face_landmarker.task. Restore assets/models/face_landmarker.task from the "
         "repository, or point the POSECOACH_MODEL environment variable at a copy, then reload this page."
