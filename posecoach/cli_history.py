@@ -11,20 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
+from posecoach.terminal import print_raw, say
+
 if TYPE_CHECKING:  # pragma: no cover - typing only; imported lazily (a quick --help)
     from posecoach.session import CoachSession
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _plain(text: str) -> str:
-    """Text safe to print on a terminal (a file name may hold escape sequences)."""
-    return _CONTROL.sub("?", text)
 
 
 def _usage_error(message: str) -> Exception:
@@ -112,13 +106,13 @@ def after_run(args: argparse.Namespace, session: CoachSession, *, source: str, p
             raise _usage_error(str(e)) from None
         kept = replace(kept, id=sid)
         pictures = " with its best frames" if args.keep_pictures and kept.has_pictures else ""
-        print(f"kept as session {sid}{pictures} in {_plain(str(history_path()))}", file=out)
+        say(f"kept as session {sid}{pictures} in {history_path()}", err=out is sys.stderr)
     if report:
         try:
             atomic_write_bytes(report, render_report(kept).encode("utf-8"))
         except OSError as e:
             raise _usage_error(f"{report}: cannot write the report ({e.strerror or e})") from None
-        print(f"wrote the session report to {_plain(report)}", file=out)
+        say(f"wrote the session report to {report}", err=out is sys.stderr)
 
 
 # -- history -------------------------------------------------------------------------------------
@@ -132,7 +126,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         if args.delete is not None:
             if not history.delete(args.delete):
                 raise _usage_error(f"no kept session {args.delete} (see `posecoach history`)")
-            print(f"deleted session {args.delete} and its pictures")
+            say(f"deleted session {args.delete} and its pictures")
             return 0
         if args.delete_all:
             return _delete_all(history, args.yes)
@@ -140,28 +134,28 @@ def cmd_history(args: argparse.Namespace) -> int:
     except HistoryError as e:
         raise _usage_error(str(e)) from None
     if args.json:
-        print(json.dumps([row.to_json() for row in rows], indent=1))
+        print_raw(json.dumps([row.to_json() for row in rows], indent=1))  # JSON escapes control characters
         return 0
     if not rows:
-        print("No kept sessions yet: keep one with `posecoach analyze CLIP --keep` or the app's Keep this session.")
+        say("No kept sessions yet: keep one with `posecoach analyze CLIP --keep` or the app's Keep this session.")
         return 0
     from posecoach.reports.page import when
 
     table = [("id", "date", "source", "targets", "best")]
     for row in rows:
         best = "-" if row.best_score is None else f"{row.best_score:.0f}"
-        table.append((str(row.id), when(row.started), _plain(row.source), ", ".join(row.targets), best))
+        table.append((str(row.id), when(row.started), row.source, ", ".join(row.targets), best))
     widths = [max(len(r[i]) for r in table) for i in range(5)]
     for r in table:
-        print("  ".join(c.rjust(w) if i in (0, 4) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    print(f"{len(rows)} session{'s' if len(rows) != 1 else ''} in {_plain(str(history.path))}")
+        say("  ".join(c.rjust(w) if i in (0, 4) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    say(f"{len(rows)} session{'s' if len(rows) != 1 else ''} in {history.path}")
     return 0
 
 
 def _delete_all(history: Any, yes: bool) -> int:
     n = len(history.sessions())
     if n == 0:
-        print("nothing to delete: no kept sessions")
+        say("nothing to delete: no kept sessions")
         return 0
     what = f"{n} kept session{'s' if n != 1 else ''} and their pictures"
     if not yes:
@@ -169,10 +163,10 @@ def _delete_all(history: Any, yes: bool) -> int:
             raise _usage_error(f"--delete-all would delete {what} for good: add --yes (no terminal to ask on)")
         answer = input(f"Delete {what} for good? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
-            print("nothing deleted")
+            say("nothing deleted")
             return 0
     deleted = history.delete_all()
-    print(f"deleted {deleted} session{'s' if deleted != 1 else ''} and their pictures")
+    say(f"deleted {deleted} session{'s' if deleted != 1 else ''} and their pictures")
     return 0
 
 
@@ -206,5 +200,5 @@ def cmd_report(args: argparse.Namespace) -> int:
         atomic_write_bytes(out, html.encode("utf-8"))
     except OSError as e:
         raise _usage_error(f"{out}: cannot write ({e.strerror or e})") from None
-    print(f"wrote the {'hand-off card' if args.card else 'report'} of session {sid} to {_plain(out)}")
+    say(f"wrote the {'hand-off card' if args.card else 'report'} of session {sid} to {out}")
     return 0

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 
+from posecoach import cli_history as history_cli
 from posecoach.cli import EXIT_OK, UsageError, _load_profile, _positive_float
+from posecoach.terminal import say
 
 
 @contextlib.contextmanager
@@ -42,9 +45,9 @@ def cmd_target_from_photo(args: argparse.Namespace) -> int:
     draft = draft_target(look, args.name, library, centres=centres, ease=args.ease, title=args.title)
     path = save_user_target(draft.target, replace=args.replace, comment=draft.comment)
     for line in draft.lines():
-        print(line)
-    print(f"saved: {path}")
-    print(f"practise it: posecoach live --target {args.name}   (in the app: pick \u201c{draft.target.title}\u201d)")
+        say(line)
+    say(f"saved: {path}")
+    say(f"practise it: posecoach live --target {args.name}   (in the app: pick \u201c{draft.target.title}\u201d)")
     return EXIT_OK
 
 
@@ -53,16 +56,16 @@ def cmd_target_list(args: argparse.Namespace) -> int:  # noqa: ARG001
 
     user = load_user_targets()
     for problem in user.problems:
-        print(f"posecoach: warning: {problem} (skipped)", file=sys.stderr)
+        say(f"posecoach: warning: {problem} (skipped)", err=True)
     if not user.targets:
-        print(f"no targets of yours yet (they live in {user_targets_dir()})")
-        print("make one: posecoach target from-photo PHOTO --name NAME")
+        say(f"no targets of yours yet (they live in {user_targets_dir()})")
+        say("make one: posecoach target from-photo PHOTO --name NAME")
         return EXIT_OK
     width = max(len(n) for n in user.targets)
     for name in sorted(user.targets):
         t = user.targets[name]
-        print(f"{name:<{width}}  {t.title}: {t.description}")
-    print(f"({len(user.targets)} in {user_targets_dir()})")
+        say(f"{name:<{width}}  {t.title}: {t.description}")
+    say(f"({len(user.targets)} in {user_targets_dir()})")
     return EXIT_OK
 
 
@@ -70,7 +73,7 @@ def cmd_target_delete(args: argparse.Namespace) -> int:
     from posecoach.user_targets import delete_user_target
 
     path = delete_user_target(args.name)
-    print(f"deleted {args.name} ({path})")
+    say(f"deleted {args.name} ({path})")
     return EXIT_OK
 
 
@@ -83,7 +86,7 @@ def cmd_bestside(args: argparse.Namespace) -> int:
     with contextlib.closing(source):
         result = best_side_source(source, model=args.model, verbose=args.verbose)
     for line in result.lines():
-        print(line)
+        say(line)
     return EXIT_OK
 
 
@@ -100,6 +103,7 @@ def cmd_analyze_routine(args: argparse.Namespace) -> int:
         raise UsageError("--target and --routine do not go together: a routine names its own targets")
     if args.out or args.timings:
         raise UsageError("--out and --timings are for a single target; leave them out with --routine")
+    history_cli.check_options(args)
     catalog = load_catalog()
     with _one_line():
         routine = find_routine(args.routine, catalog.targets)
@@ -110,19 +114,21 @@ def cmd_analyze_routine(args: argparse.Namespace) -> int:
 
     def on_state(state) -> None:  # noqa: ANN001 - RoutineState
         if state.advanced:
-            print(f"  step {state.index}/{state.n_steps} {state.last_outcome.value}", flush=True)
+            say(f"  step {state.index}/{state.n_steps} {state.last_outcome.value}", flush=True)
         if not state.finished and state.index != shown[0]:
             shown[0] = state.index
             step = state.step
             title = catalog.targets[step.target].title
-            print(f"step {state.index + 1}/{state.n_steps}: {title} (up to {step.time_s:g} s)"
+            say(f"step {state.index + 1}/{state.n_steps}: {title} (up to {step.time_s:g} s)"
                   + (f": {step.prompt}" if step.prompt else ""), flush=True)  # fmt: skip
 
     with contextlib.closing(source), _one_line():
         run = run_routine(source, routine, catalog.targets, settings, on_state=on_state,
                           model=args.model, verbose=args.verbose)  # fmt: skip
     for line in run.result.lines():
-        print(line)
+        say(line)
+    history_cli.after_run(args, run.session, source=os.path.basename(args.source), profile=profile,
+                          out=sys.stdout, kind="routine", routine=routine.title)  # fmt: skip
     return EXIT_OK
 
 

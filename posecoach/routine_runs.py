@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from posecoach.results import FrameResult
-from posecoach.routines import Routine, RoutineError, RoutineResult, RoutineRunner, RoutineState, Step
+from posecoach.routines import Routine, RoutineError, RoutineResult, RoutineRunner, RoutineState, Step, StepOutcome
 from posecoach.targets import Target
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -49,10 +49,12 @@ def step_settings(settings: CoachSettings, step: Step) -> CoachSettings:
 
 @dataclass(frozen=True, eq=False)
 class RoutineRun:
-    """A clip run through a routine: the result, and how many frames were coached."""
+    """A clip run through a routine: the result, how many frames were coached, and the
+    session (its tally holds one step per routine step, for ``--keep``/``--report``)."""
 
     result: RoutineResult
     frames: int
+    session: CoachSession
 
 
 def run_routine(
@@ -84,8 +86,13 @@ def run_routine(
         step = routine.steps[i]
         return step_settings(settings, step).pipeline(targets[step.target], tracker)
 
+    def begin(i: int) -> None:
+        step = routine.steps[i]
+        session.tally.begin_step(targets[step.target], label=step.prompt, time_limit_s=step.time_s)
+
     with open_tracker(model, verbose=verbose) as tracker:
         session = CoachSession(pipeline(0, tracker))
+        begin(0)
 
         def on_frame(frame, result: FrameResult | None) -> bool:  # noqa: ANN001 - sources.Frame
             if result is None:
@@ -97,8 +104,10 @@ def run_routine(
             if state.advanced:
                 if index in best:
                     runner.attach_best_frame(best_frame_jpeg(best.pop(index)), index)
+                session.tally.end_step("hold" if state.last_outcome is StepOutcome.HELD else "time")
                 if not state.finished:
                     session.pipeline = pipeline(state.index, tracker)
+                    begin(state.index)
             if on_state is not None:
                 on_state(state)
             return not state.finished
@@ -106,7 +115,7 @@ def run_routine(
         n = coach_frames(source, session, on_frame)
     for index, image in best.items():  # the step the clip ended in
         runner.attach_best_frame(best_frame_jpeg(image), index)
-    return RoutineRun(runner.result(), n)
+    return RoutineRun(runner.result(), n, session)
 
 
 def run_routine_upload(data: bytes, name: str, routine: Routine, targets: Mapping[str, Target],
@@ -143,6 +152,7 @@ class LiveRoutine:
         self._lock = threading.Lock()
         self._session: CoachSession | None = None
         self._best: np.ndarray | None = None
+        self._begun = -1  # the step the session's tally was last told about
 
     def step_target(self, index: int | None = None) -> Target | None:
         """The target of step ``index`` (default: the current one); None past the end."""
@@ -173,6 +183,9 @@ class LiveRoutine:
             step = self.routine.steps[i]
             pipeline = step_settings(self.settings, step).pipeline(self.targets[step.target], session.pipeline.tracker)
             session.pipeline = pipeline
+            if i != self._begun:  # a session kept from here holds one step per routine step
+                session.tally.begin_step(self.targets[step.target], label=step.prompt, time_limit_s=step.time_s)
+                self._begun = i
 
     def _on_result(self, result: FrameResult, image: np.ndarray) -> None:
         with self._lock:
@@ -184,8 +197,10 @@ class LiveRoutine:
                 if self._best is not None:
                     self._runner.attach_best_frame(best_frame_jpeg(self._best), index)
                 self._best = None
-                if self._session is not None and not state.finished:
-                    self._switch(self._session, state.index)
+                if self._session is not None:
+                    self._session.tally.end_step("hold" if state.last_outcome is StepOutcome.HELD else "time")
+                    if not state.finished:
+                        self._switch(self._session, state.index)
         if self.observe is not None:
             self.observe(result)
 

@@ -226,7 +226,7 @@ def test_history_lists_sessions_as_a_table_and_as_json(capsys: pytest.CaptureFix
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["id", "date", "source", "targets", "best"]
     assert lines[1].split()[0] == "1" and lines[1].split()[-2:] == ["look", "90"]
-    assert "clip?[31m.mp4" in lines[1], "escape sequences never reach the terminal"
+    assert "clip\\x1b[31m.mp4" in lines[1], "escape sequences never reach the terminal"
     assert lines[2].split()[-1] == "70"
     assert lines[3] == f"2 sessions in {history_path()}"
     code, out, _ = run_cli(capsys, "history", "--json")

@@ -288,3 +288,24 @@ def test_the_result_is_a_plain_record_for_a_session_report() -> None:
                                   "best_at_s": 0.0, "best_frame": 0, "first_hold_s": 0.0}  # fmt: skip
     assert runner.result().steps[0].best_jpeg == b"\xff\xd8jpeg"
     assert [s["outcome"] for s in record["steps"]] == ["held", "not reached", "not reached"]
+
+
+@pytest.mark.media
+def test_analyze_with_a_routine_keeps_the_session_and_writes_its_report(
+    shared_media: Path, clip_routine: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--keep``/``--report`` work with ``--routine``: one kept step per routine step, in
+    order, with why each ended (the history's routine seam)."""
+    from posecoach.history import History, history_path
+
+    report = tmp_path / "routine.html"
+    code = main(["analyze", str(shared_media / "single_face.mp4"), "--routine", str(clip_routine),
+                 "--keep", "--report", str(report)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[-2:] == [f"kept as session 1 in {history_path()}", f"wrote the session report to {report}"]
+    kept = History().get(1)
+    assert kept.kind == "routine" and kept.routine == "Clip check"
+    assert [s.target for s in kept.steps] == [s.target for s in load_routine(clip_routine, LIBRARY).steps]
+    assert [s.ended_by for s in kept.steps][:3] == ["hold", "hold", "time"]
+    assert "Clip check" in report.read_text()
