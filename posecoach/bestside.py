@@ -35,11 +35,16 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from posecoach.records import BestSide
 from posecoach.results import BS, EyeState, FrameResult
 from posecoach.routines import Routine, Step
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from posecoach.session import CoachSession
 
 #: Frames turned less than this (degrees of yaw, either way) are not a three-quarter view.
 MIN_TURN_DEG = 10.0
@@ -205,6 +210,12 @@ class BestSideResult:
             return "Not enough to compare: turn about a third of the way each way and hold each for a few seconds"
         return "No clear difference: both sides work, pick the one the light favours"
 
+    def kept(self) -> BestSide:
+        """The verdict as a kept session holds it (the hand-off card's "Best side")."""
+        side = self.side
+        return BestSide(side.value if side is not None else "none", self.agreement if side is not None else None,
+                        self.headline)  # fmt: skip
+
     def record(self) -> dict[str, object]:
         """The result as plain JSON-able values (for a session report or a hand-off card)."""
         return {
@@ -346,6 +357,11 @@ def best_side_source(source: object, *, model: str | None = None, verbose: bool 
         ValueError (a :class:`~posecoach.sources.SourceError`): the source is a photo.
         ModelError: the model is missing or broken.
     """
+    return best_side_run(source, model=model, verbose=verbose)[0]
+
+
+def best_side_run(source: object, *, model: str | None = None, verbose: bool = False) -> tuple[BestSideResult, CoachSession]:
+    """:func:`best_side_source`, and the coached session (for ``--keep``/``--report``)."""
     from posecoach.runs import CoachSettings, run_source
     from posecoach.sources import SourceError
     from posecoach.targets import MetricRange, Target
@@ -360,8 +376,8 @@ def best_side_source(source: object, *, model: str | None = None, verbose: bool 
         if result is not None:
             samples.append(sample(result))
 
-    run_source(source, probe, CoachSettings(probe.name), on_frame, model=model, verbose=verbose)  # type: ignore[arg-type]
-    return best_side(samples)
+    run = run_source(source, probe, CoachSettings(probe.name), on_frame, model=model, verbose=verbose)  # type: ignore[arg-type]
+    return best_side(samples), run.session
 
 
 def best_side_upload(data: bytes, name: str) -> BestSideResult:

@@ -79,14 +79,18 @@ def cmd_target_delete(args: argparse.Namespace) -> int:
 
 # -- posecoach bestside ----------------------------------------------------------------------------
 def cmd_bestside(args: argparse.Namespace) -> int:
-    from posecoach.bestside import best_side_source
+    from posecoach.bestside import best_side_run
     from posecoach.sources import open_source
 
+    history_cli.check_options(args)
     source = open_source(args.source)
     with contextlib.closing(source):
-        result = best_side_source(source, model=args.model, verbose=args.verbose)
+        result, session = best_side_run(source, model=args.model, verbose=args.verbose)
     for line in result.lines():
         say(line)
+    # Kept, the verdict goes on the session's report and hand-off card.
+    history_cli.after_run(args, session, source=os.path.basename(args.source), profile=None, out=sys.stdout,
+                          best_side=result.kept())  # fmt: skip
     return EXIT_OK
 
 
@@ -168,6 +172,7 @@ def add_parsers(sub: argparse._SubParsersAction, parser_class: type[argparse.Arg
                        description="Compare your two sides on a clip where you turn about a third of the way to one "
                        "side, then to the other, with the same expression.")  # fmt: skip
     b.add_argument("source", help="a video file")
+    history_cli.add_keep_options(b)
     b.add_argument("--model", **model)
     b.add_argument("--verbose", **verbose)
     b.set_defaults(func=cmd_bestside)

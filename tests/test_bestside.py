@@ -181,6 +181,15 @@ def test_bestside_on_the_command_line(shared_media: Path, image_tracker, tmp_pat
     assert main(["bestside", str(shared_media / "single_face.mp4")]) == 0  # straight on throughout
     out, _ = capsys.readouterr()
     assert out.splitlines()[0].startswith("Not enough to compare")
+    # Kept, the verdict reaches the hand-off card.
+    assert main(["bestside", str(clip), "--keep"]) == 0
+    assert capsys.readouterr()[0].splitlines()[-1].startswith("kept as session 1 in ")
+    card = tmp_path / "card.html"
+    assert main(["report", "last", "--card", "--out", str(card)]) == 0
+    section = card.read_text().split('<section id="best-side">')[1].split("</section>")[0]
+    assert lines[0].split(":")[0].replace("Show your ", "Their ").replace(" (likely)", "") in section \
+        or ("No clear difference" in section and lines[0].startswith("No clear difference")), section
+    assert "Not measured yet" not in section
 
 
 def test_the_result_is_a_plain_record_for_a_hand_off_card() -> None:

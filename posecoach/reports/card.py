@@ -105,6 +105,8 @@ def _best_side(record: SessionRecord) -> str:
     elif side.side in ("left", "right"):
         sure = f" ({side.confidence:.0%} sure)" if side.confidence is not None else ""
         text = f'<p class="big">Their {esc(side.side)} side{esc(sure)}</p>'
+    elif side.detail.startswith("Not enough"):  # the check ran but the turns were too small or short
+        return f'<section id="best-side"><h2>Best side</h2><p class="note">{esc(side.detail)}</p></section>'
     else:
         text = '<p class="big">No clear difference</p>'
     if side is not None and side.detail:
