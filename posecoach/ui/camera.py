@@ -25,7 +25,7 @@ from posecoach.ui import calibrate, history, panels
 from posecoach.live import LiveCoach
 from posecoach.runs import CoachSettings
 from posecoach.ui.ice import apply_ice_scope, ice_scope
-from posecoach.ui.server import ice_servers_from_env, install_log_forwarding
+from posecoach.ui.server import freeze_loaded_objects, ice_servers_from_env, install_log_forwarding
 from posecoach.ui.panels import model_error
 from posecoach.ui.plain import md
 
@@ -158,6 +158,7 @@ def live_page(target: Target, settings: CoachSettings) -> None:
         scope_warning = apply_ice_scope(ice_scope(st.get_option("server.address"), ice_servers))
         if scope_warning:
             st.warning(scope_warning)
+        freeze_loaded_objects()  # before the stream: see its docstring
         _prepare_webrtc_context(WEBRTC_KEY)
         ctx = webrtc_streamer(
             key=WEBRTC_KEY,
