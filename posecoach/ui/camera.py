@@ -38,9 +38,10 @@ _COACH_KEY = "pc-live-coach"
 _HIDDEN_KEY = "pc-camera-hidden"
 #: Seconds between refreshes while the camera plays: the panel (cue, score, gauges), the score
 #: chart, the gallery. Each refresh re-runs Python on the server and re-renders in the browser,
-#: on the same cores as the camera's video: at 0.4 / 1 / 2 s the page processed about half the
-#: frames of a 30 fps camera in the browser test, and more than 90 % with them spaced out. The
-#: video itself shows the score, cue and hold at every frame; the panel can trail by a second.
+#: on the same cores as the camera's video. In the browser test (30 fps camera, shared machine)
+#: moving from 0.4 / 1 / 2 s to these took the skipped frames from 43-49 % to 11-12 %, before
+#: the garbage-collector fix (:func:`freeze_loaded_objects`) took them under 1 %. The video
+#: itself shows the score, cue and hold at every frame; the panel may trail by a second.
 POLL_S = 1.0
 CHART_POLL_S = 2.0
 GALLERY_POLL_S = 5.0
