@@ -590,7 +590,7 @@ def report(results: dict[str, Any]) -> None:
     for r in rows:
         if "live callback" in r:
             lc = r["live callback"]
-            print(f"\nlive callback at {r['input']} (yuv420p av.VideoFrame in, annotated bgr24 out): "
+            print(f"\nlive callback at {r['input']} (yuv420p av.VideoFrame in, annotated yuv420p out): "
                   f"{lc['median_ms']:.2f} ms median, {lc['p95_ms']:.2f} p95 ({r['live_ratio']:.3f}x bare)")  # fmt: skip
             d = r.get("live_30fps")
             if d:

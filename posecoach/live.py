@@ -19,6 +19,7 @@ recorder's immutable ``state`` (and restarts it while the camera is stopped).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -36,6 +37,7 @@ from posecoach.results import FrameResult
 from posecoach.runs import CoachSettings, open_tracker
 from posecoach.session import CoachSession
 from posecoach.targets import Target
+from posecoach.timing import StageTimer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ log = logging.getLogger(__name__)
 RESTART_GAP_MS = 1000.0
 #: Queued camera frames coached per callback at most (older ones are skipped).
 MAX_CATCH_UP = 4
+#: Set (to anything) to log the callback's per-stage times every :data:`PROFILE_EVERY` frames:
+#: where a frame's milliseconds go on the real page (README, "Performance").
+PROFILE_ENV = "POSECOACH_LIVE_PROFILE"
+PROFILE_EVERY = 300
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,10 @@ class LiveCoach:
         self._last_t_ms = -1e18
         self._errors = 0
         self._skipped = 0
+        self._profile: StageTimer | None = None
+        self._min_lag = float("inf")  # see _queued_s
+        if os.environ.get(PROFILE_ENV):
+            self._profile = session.pipeline.timer = StageTimer()
 
     @property
     def session(self) -> CoachSession:
@@ -130,7 +140,7 @@ class LiveCoach:
             or settings.hold_s != old.hold_s
             or settings.profile != old.profile
         ):
-            session.pipeline = settings.pipeline(target, self.tracker)
+            session.pipeline = settings.pipeline(target, self.tracker, timer=self._profile)
         annotator = view.annotator if settings.detail == old.detail else Annotator(detail=settings.detail)
         self._view = _View(session, annotator, target, settings.mirror, settings)
 
@@ -173,16 +183,23 @@ class LiveCoach:
         is annotated and sent back. Past :data:`MAX_CATCH_UP` queued frames the oldest are
         skipped, so a slow machine falls behind in rate, not in latency.
         """
+        if self._profile is not None:
+            self._profile.add("batch", len(frames) / 1000.0)  # shown as frames per call
+            self._profile.add("queued", self._queued_s(frames[0]))
         if len(frames) > MAX_CATCH_UP:
             with self._lock:
                 self._skipped += len(frames) - MAX_CATCH_UP
             frames = frames[-MAX_CATCH_UP:]
+        t0 = time.perf_counter()
         now_ms = self._now_ms()
         newest = frames[-1]
         for frame in frames[:-1]:
             # Wall-clock time, spaced by the frames' own timestamps within the burst.
             self._coach_frame(frame, now_ms - _age_ms(frame, newest), show=False)
-        return [self._coach_frame(newest, now_ms, show=True)]
+        out = [self._coach_frame(newest, now_ms, show=True)]
+        if self._profile is not None:
+            self._profile.add("callback", time.perf_counter() - t0)
+        return out
 
     def __call__(self, frame: Any) -> Any:
         """streamlit-webrtc's ``video_frame_callback``: ``av.VideoFrame`` in, annotated out."""
@@ -196,13 +213,40 @@ class LiveCoach:
 
         t_start = time.perf_counter()
         image = frame.to_ndarray(format="bgr24")
+        prof = self._profile
+        if prof is not None:
+            prof.add("frame_in", time.perf_counter() - t_start)
         view = self.process_array(image, t_ms=t_ms, annotate=show, t_start=t_start)
         if not show:
             return None
-        out = av.VideoFrame.from_ndarray(view, format="bgr24")
+        t_out = time.perf_counter()
+        out = _video_frame(av, view)
         if frame.time_base is not None:
             out.pts, out.time_base = frame.pts, frame.time_base
+        if prof is not None:
+            prof.add("frame_out", time.perf_counter() - t_out)
+            self._log_profile(prof)
         return out
+
+    def _queued_s(self, frame: Any) -> float:
+        """How much longer than the least-delayed frame so far ``frame`` took to get here (s):
+        the wait in the queues before the callback (the pts clock's offset is unknown)."""
+        try:
+            lag = time.monotonic() - float(frame.pts * frame.time_base)
+        except (TypeError, AttributeError):
+            return 0.0
+        self._min_lag = min(self._min_lag, lag)
+        return lag - self._min_lag
+
+    def _log_profile(self, prof: StageTimer) -> None:
+        """Log the stages' medians every :data:`PROFILE_EVERY` frames, then start afresh."""
+        stats = {s.stage: s for s in prof.stats()}
+        if stats["frame_in"].count < PROFILE_EVERY:
+            return
+        parts = [f"{s.stage} {s.median_ms:.2f}/{s.p95_ms:.2f}" for s in stats.values()]
+        log.info("live profile, median/p95 ms over %d frames (batch: frames per call): %s",
+                 stats["frame_in"].count, ", ".join(parts))  # fmt: skip
+        self._profile = self._view.session.pipeline.timer = StageTimer()
 
     def process_array(
         self, image: np.ndarray, *, t_ms: float | None = None, annotate: bool = True, t_start: float | None = None
@@ -225,15 +269,18 @@ class LiveCoach:
             # carries on (its clock jumps with the frames'); the page starts it over when the
             # person stops the camera.
             v.session.pipeline.reset()
+            self._min_lag = float("inf")  # the new stream's clock has another offset
             log.info("live frames (re)started at %.1f s", t_ms / 1000.0)
         self._last_t_ms = max(self._last_t_ms, t_ms)
         t_overlay = None
         shown = image
         try:
+            t_coach = time.perf_counter()
             if calibrating:
                 result = self._calibrate_frame(cal, v, image, t_ms)
             else:
                 result = v.session.process(image, t_ms)
+            t_mirror = time.perf_counter()
             if annotate:
                 shown = cv2.flip(image, 1) if (v.mirror and image.size) else image
                 t_overlay = time.perf_counter()
@@ -241,6 +288,12 @@ class LiveCoach:
                     shown = self._band.annotate(shown, cal.state)
                 elif result is not None:
                     shown = v.annotator.annotate(shown, result, mirrored=v.mirror, target=v.target)
+            prof = self._profile
+            if prof is not None:
+                prof.add("session", t_mirror - t_coach)
+                if t_overlay is not None:
+                    prof.add("mirror", t_overlay - t_mirror)
+                    prof.add("overlay", time.perf_counter() - t_overlay)
         except Exception:  # noqa: BLE001 - the stream must live on
             self._errors += 1
             if self._errors <= 3 or self._errors % 100 == 0:
@@ -291,6 +344,17 @@ class LiveCoach:
             overlay_ms=float(np.median(over)) * 1000.0 if over else 0.0,
             skipped=skipped,
         )
+
+
+def _video_frame(av: Any, image: np.ndarray) -> Any:
+    """``image`` (BGR) as the ``av.VideoFrame`` to send back, in yuv420p, the video encoders'
+    format. Converted here with OpenCV (~0.3 ms at 640x360): handed a bgr24 frame, aiortc's
+    encoder converts it with PyAV's ``reformat``, which sets up a new scaler for every frame
+    (~1.6 ms, on the thread that encodes). Odd sizes (no 4:2:0 layout) go as bgr24."""
+    h, w = image.shape[:2]
+    if image.ndim == 3 and image.shape[2] == 3 and h % 2 == 0 and w % 2 == 0:
+        return av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
+    return av.VideoFrame.from_ndarray(image, format="bgr24")
 
 
 def _age_ms(frame: Any, newest: Any) -> float:

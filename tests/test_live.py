@@ -3,6 +3,7 @@ the calibration hand-off on the video thread."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -122,5 +123,33 @@ def test_live_coach_feeds_a_calibration_instead_of_coaching(decode_clip) -> None
         assert 0 < coached <= 2 * 15 + 1, "coached again once the calibration finished"
         coach.stop_calibration()
         assert coach.calibration is None
+    finally:
+        coach.close()
+
+
+def test_the_profile_says_where_a_frames_milliseconds_go(monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    """``POSECOACH_LIVE_PROFILE`` logs every stage of the callback (README, "Performance")."""
+    av = pytest.importorskip("av")
+    import posecoach.live as live
+    from posecoach.runs import CoachSettings
+    from posecoach.targets import load_library
+
+    monkeypatch.setenv(live.PROFILE_ENV, "1")
+    monkeypatch.setattr(live, "PROFILE_EVERY", 4)
+    library = load_library()
+    name = sorted(library)[0]
+    coach = live.LiveCoach(library[name], CoachSettings(name))
+    try:
+        frame = av.VideoFrame.from_ndarray(np.full((360, 640, 3), 90, np.uint8), format="bgr24").reformat(format="yuv420p")
+        with caplog.at_level("INFO", logger="posecoach.live"):
+            for _ in range(4):
+                out = asyncio.run(coach.recv_queued([frame]))[0]
+        assert out.format.name == "yuv420p" and (out.width, out.height) == (640, 360), "sent as the encoder wants it"
+        lines = [r.getMessage() for r in caplog.records if "live profile" in r.getMessage()]
+        assert len(lines) == 1, lines
+        for stage in ("batch", "queued", "frame_in", "preprocess", "inference", "session", "mirror", "overlay",
+                      "frame_out", "callback"):  # fmt: skip
+            assert f" {stage} " in lines[0], (stage, lines[0])
     finally:
         coach.close()

@@ -5,9 +5,10 @@ The browser sends the camera over WebRTC to this server; :class:`~posecoach.live
 sends the annotated picture back. The page never waits on the worker: while the stream plays,
 a fragment re-draws the panel from the session's lock-guarded snapshot a few times a second.
 
-ICE servers: none by default (``{"iceServers": []}``: host candidates only, which is all a
-browser on this machine or the same LAN needs, and nothing is contacted outside). For remote
-use set ``POSECOACH_ICE_SERVERS`` (see :func:`posecoach.ui.server.ice_servers_from_env`).
+ICE servers: none by default (``{"iceServers": []}``: host candidates only, and nothing is
+contacted outside). The media sockets listen on 127.0.0.1 only unless the page is served
+beyond this machine or ICE servers are set (:mod:`posecoach.ui.ice`). For remote use set
+``POSECOACH_ICE_SERVERS`` (see :func:`posecoach.ui.server.ice_servers_from_env`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from posecoach.targets import Target
 from posecoach.ui import calibrate, history, panels
 from posecoach.live import LiveCoach
 from posecoach.runs import CoachSettings
-from posecoach.ui.server import ice_servers_from_env, install_log_forwarding
+from posecoach.ui.ice import apply_ice_scope, ice_scope
+from posecoach.ui.server import freeze_loaded_objects, ice_servers_from_env, install_log_forwarding
 from posecoach.ui.panels import model_error
 from posecoach.ui.plain import md
 
@@ -34,9 +36,15 @@ WEBRTC_KEY = "posecoach-camera"
 _COACH_KEY = "pc-live-coach"
 #: True once a full run chose not to show the camera (another source, an error).
 _HIDDEN_KEY = "pc-camera-hidden"
-#: Seconds between panel refreshes while the camera plays (cue, score, gauges; the chart).
-POLL_S = 0.4
-CHART_POLL_S = 1.0
+#: Seconds between refreshes while the camera plays: the panel (cue, score, gauges), the score
+#: chart, the gallery. Each refresh re-runs Python on the server and re-renders in the browser,
+#: on the same cores as the camera's video. In the browser test (30 fps camera, shared machine)
+#: moving from 0.4 / 1 / 2 s to these took the skipped frames from 43-49 % to 11-12 %, before
+#: the garbage-collector fix (:func:`freeze_loaded_objects`) took them under 1 %. The video
+#: itself shows the score, cue and hold at every frame; the panel may trail by a second.
+POLL_S = 1.0
+CHART_POLL_S = 2.0
+GALLERY_POLL_S = 5.0
 
 _TRANSLATIONS = {
     "device_access_denied": (
@@ -148,6 +156,10 @@ def live_page(target: Target, settings: CoachSettings) -> None:
             with col_panel:
                 _side_panel(coach, target, settings, forward, False)
             return
+        scope_warning = apply_ice_scope(ice_scope(st.get_option("server.address"), ice_servers))
+        if scope_warning:
+            st.warning(scope_warning)
+        freeze_loaded_objects()  # before the stream: see its docstring
         _prepare_webrtc_context(WEBRTC_KEY)
         ctx = webrtc_streamer(
             key=WEBRTC_KEY,
@@ -260,7 +272,7 @@ def _panel_fragment(coach: LiveCoach, target: Target, settings: CoachSettings, f
 
 
 def _gallery_fragment(coach: LiveCoach, playing: bool) -> None:
-    @st.fragment(run_every=2.0 if playing else None)
+    @st.fragment(run_every=GALLERY_POLL_S if playing else None)
     def gallery() -> None:
         panels.gallery(coach.session.captures, key="live", on_clear=coach.session.clear_captures)
 

@@ -1,8 +1,10 @@
-"""Server settings of the page, without Streamlit: the WebRTC ICE servers, and bringing
-streamlit-webrtc's worker-thread errors into posecoach's log."""
+"""Server settings of the page, without Streamlit: the WebRTC ICE servers, bringing
+streamlit-webrtc's worker-thread errors into posecoach's log, and keeping the garbage
+collector's full passes short while the camera streams."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -92,3 +94,25 @@ def install_log_forwarding() -> _Forward:
         forward = _Forward()
         webrtc.addHandler(forward)
         return forward
+
+
+_frozen_lock = threading.Lock()
+_frozen = False
+
+
+def freeze_loaded_objects() -> None:
+    """Take what the server process holds so far (Streamlit, MediaPipe, aiortc, their modules)
+    out of the garbage collector's full passes; once per process.
+
+    While the camera streamed in the browser test, a full collection walked that whole heap in
+    90-175 ms, one to three times a second (timed with ``gc.callbacks``), holding the GIL: the
+    video thread and aiortc's network loop stood still meanwhile, and frames queued behind. A
+    frozen object is still freed when its last reference goes; only a reference cycle among
+    frozen objects would be kept, and these live until the server stops anyway.
+    """
+    global _frozen
+    with _frozen_lock:
+        if not _frozen:
+            gc.collect()
+            gc.freeze()
+            _frozen = True
