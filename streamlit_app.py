@@ -33,7 +33,7 @@ import dataclasses
 import streamlit as st
 
 from posecoach.targets import TargetError
-from posecoach.ui import calibrate, camera, history, looks, panels, practice
+from posecoach.ui import calibrate, camera, drills, history, looks, panels, practice
 from posecoach.user_targets import load_catalog
 from posecoach.ui.plain import md
 
@@ -59,7 +59,11 @@ calibrate.status(choice)
 if history.history_tab(library):  # the History tab is open: kept sessions, progress, reports
     st.stop()
 
-if mode is not looks.Mode.PRACTISE:
+if mode is not looks.Mode.DRILLS:
+    drills.detach_live()  # a live drill stops when its mode is left
+if mode is looks.Mode.DRILLS:
+    drills.page(catalog, settings, source)
+elif mode is not looks.Mode.PRACTISE:
     looks.page(mode, catalog, settings, source)
 elif source == panels.SOURCE_LIVE:
     looks.leave()

@@ -411,7 +411,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from posecoach import __version__, cli_looks
+    from posecoach import __version__, cli_drills, cli_looks
 
     p = _Parser(prog="posecoach", description="A live posing and expression coach, on your own machine.")
     p.add_argument("--version", action="version", version=f"posecoach {__version__}")
@@ -466,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history_cli.add_commands(sub)
     cli_looks.add_parsers(sub, _Parser)  # target from-photo/list/delete, bestside
+    cli_drills.add_parsers(sub, _Parser)  # drill shutter
     return p
 
 

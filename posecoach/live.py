@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,9 @@ class LiveCoach:
         self._min_lag = float("inf")  # see _queued_s
         if os.environ.get(PROFILE_ENV):
             self._profile = session.pipeline.timer = StageTimer()
+        #: Replaces the picture shown when it returns one (a drill hiding the mirror); given
+        #: the picture as shown (mirrored if chosen), called on the worker thread.
+        self.screen: Callable[[np.ndarray], np.ndarray | None] | None = None
 
     @property
     def session(self) -> CoachSession:
@@ -284,7 +288,11 @@ class LiveCoach:
             if annotate:
                 shown = cv2.flip(image, 1) if (v.mirror and image.size) else image
                 t_overlay = time.perf_counter()
-                if calibrating:
+                screen = self.screen
+                cover = screen(shown) if (screen is not None and not calibrating and shown.size) else None
+                if cover is not None:
+                    shown = cover
+                elif calibrating:
                     shown = self._band.annotate(shown, cal.state)
                 elif result is not None:
                     shown = v.annotator.annotate(shown, result, mirrored=v.mirror, target=v.target)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
@@ -136,8 +137,9 @@ def _note_suppressed_reset(context: object) -> None:
         pass
 
 
-def live_page(target: Target, settings: CoachSettings) -> None:
-    """The camera, the annotated picture coming back, and the live panel beside it."""
+def live_page(target: Target, settings: CoachSettings, *, side: Callable[[LiveCoach, bool], None] | None = None) -> None:
+    """The camera, the annotated picture coming back, and the live panel beside it
+    (``side(coach, playing)`` draws another panel there instead: a drill's)."""
     forward = install_log_forwarding()
     try:
         coach = get_coach(target, settings)
@@ -154,7 +156,7 @@ def live_page(target: Target, settings: CoachSettings) -> None:
             st.info("The live camera needs the Streamlit server: start the app with `streamlit run streamlit_app.py`.")
             mark_camera_hidden()
             with col_panel:
-                _side_panel(coach, target, settings, forward, False)
+                _side_panel(coach, target, settings, forward, False) if side is None else side(coach, False)
             return
         scope_warning = apply_ice_scope(ice_scope(st.get_option("server.address"), ice_servers))
         if scope_warning:
@@ -191,8 +193,9 @@ def live_page(target: Target, settings: CoachSettings) -> None:
                     "outside this network is contacted."
                 )
     with col_panel:
-        _side_panel(coach, target, settings, forward, playing)
-    _gallery_fragment(coach, playing)
+        _side_panel(coach, target, settings, forward, playing) if side is None else side(coach, playing)
+    if side is None:  # a drill keeps its own shots
+        _gallery_fragment(coach, playing)
 
 
 #: What the camera component's error messages mean, for the person (the component shows the

@@ -46,6 +46,7 @@ class Mode(str, enum.Enum):
     FROM_PHOTO = "New target from a photo"
     ROUTINE = "Warm-up routine"
     BEST_SIDE = "Best side"
+    DRILLS = "Shoot-day drills"
 
 
 def mode() -> Mode:
