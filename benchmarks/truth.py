@@ -352,9 +352,9 @@ def occlusion_rows(r: Readings) -> list[tuple[str, str, str, str]]:
     eyes = [occlusion(corpus.cover(fr, fa, "eyes"), fa) == ("eyes",) for fr, fa in zip(frames[::6], faces[::6])]
     return [
         (f"single_face.mp4, synthetic hand over the eyes: read 'eyes' covered (n={len(eyes)})", "-", f"{np.mean(eyes):.2f}", "-"),
-        (f"single_face.mp4, synthetic hand over the mouth, dimmed to 35 %: read covered", "-", f"{np.mean(dim):.2f}", "-"),
+        ("single_face.mp4, synthetic hand over the mouth, dimmed to 35 %: read covered", "-", f"{np.mean(dim):.2f}", "-"),
         (f"single_face.mp4, synthetic hand over the mouth: read covered (n={len(found)})", "-", f"{np.mean(found):.2f}", "-"),
-        (f"GENKI 4x (every 10th, 64 px crops): read covered (sunglasses count)", "-", f"{np.mean(genki):.3f}", "-"),
+        ("GENKI 4x (every 10th, 64 px crops): read covered (sunglasses count)", "-", f"{np.mean(genki):.3f}", "-"),
     ]
 
 

@@ -116,7 +116,7 @@ def astronaut_face(image_tracker) -> FaceFrame:  # noqa: ANN001
 
 
 # -- network guard (privacy tests) ---------------------------------------------------------
-def _is_loopback(address: object) -> bool:
+def is_loopback(address: object) -> bool:
     if isinstance(address, (str, bytes)):  # AF_UNIX paths
         return True
     host = address[0] if isinstance(address, tuple) else address
@@ -138,7 +138,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     def guard(address: object) -> None:
         attempts.append(address)
-        if not _is_loopback(address):
+        if not is_loopback(address):
             raise AssertionError(f"network connection attempted to {address!r}")
 
     def connect(self: socket.socket, address: object) -> None:

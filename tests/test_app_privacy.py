@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -73,7 +74,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 def _outside(attempts: list[object]) -> list[object]:
-    return [a for a in attempts if not _is_loopback(a)]
+    return [a for a in attempts if not is_loopback(a)]
 
 
 def _run(at: AppTest) -> AppTest:

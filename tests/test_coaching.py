@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from posecoach.coaching import HOLD_TEXT, NO_FACE_TEXT, PHRASES, Coach, CoachMode, HoldTracker, Size, phrase
-from posecoach.results import TARGET_METRICS, Cue, EyeState, HoldState, Metrics, MetricScore, TargetScore
+from posecoach.results import TARGET_METRICS, Cue, HoldState, Metrics, MetricScore, TargetScore
 from posecoach.scoring import score_metrics
 from posecoach.targets import CueOverride, MetricRange, Target, find_target
 
-from factories import NEUTRAL, metrics
+from factories import metrics
 
 FRAME_MS = 1000.0 / 30.0
 def target(*ranges: MetricRange, cues: tuple[CueOverride, ...] = (), threshold: float = 100.0) -> Target:

@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from posecoach.results import EyeState, Metrics
 from posecoach.scoring import range_score, score_metrics
 from posecoach.targets import MetricRange, Target
 

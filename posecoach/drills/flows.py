@@ -25,7 +25,7 @@ from posecoach.drills.blink import BlinkOnCue, BlinkPhase, BlinkSettings, BlinkS
 from posecoach.drills.recall import LensRecall, RecallPhase, RecallResult, RecallSettings, RecallState
 from posecoach.drills.schedule import Every, ShotSchedule
 from posecoach.drills.sheet import contact_sheet, thumbnail
-from posecoach.drills.shutter import KeeperRules, Shot, ShutterDrill, ShutterState, ShutterSummary
+from posecoach.drills.shutter import KeeperRules, ShutterDrill, ShutterState, ShutterSummary
 from posecoach.results import FrameResult
 from posecoach.targets import Target
 
