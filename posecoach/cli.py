@@ -476,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history_cli.add_commands(sub)
     cli_looks.add_parsers(sub, _Parser)  # target from-photo/list/delete, bestside
+    cli_room.add_parsers(sub)  # check
     return p
 
 

@@ -134,3 +134,40 @@ def cmd_live_faces(args: argparse.Namespace) -> int:
         say(f"  {i}. face {s.face_id}: {s.holds} holds" + (f", best hold {s.best_hold:.0f}" if s.best_hold else ""))
     sys.stdout.flush()
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``posecoach check``: the light and the room, from a photo, a clip's first seconds or a camera."""
+    from posecoach import sources
+    from posecoach.room import check_light
+    from posecoach.runs import open_tracker
+
+    target = _load_target(args.target)
+    if args.source is None and args.camera is None:
+        raise UsageError("check needs a photo or video file, or --camera N")
+    source = sources.open_source(args.source) if args.source else sources.CameraSource(args.camera)
+    still = bool(getattr(source, "is_image", False))
+    with contextlib.closing(source), open_tracker(args.model, still=still, verbose=args.verbose) as tracker:
+        check = check_light(source, tracker, max_ratio_stops=target.max_ratio_stops, still=still)
+    for line in check.lines():
+        say(line)
+    if check.light is not None:
+        unit = "stop" if target.max_ratio_stops == 1 else "stops"
+        say(f"(for {target.title}: a left/right ratio up to {target.max_ratio_stops:g} {unit} is fine)")
+    return EXIT_OK
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``check`` on the main parser's subcommands."""
+    from posecoach.cli import _camera_index
+
+    c = sub.add_parser("check", help="check the light and the room before a session (a photo, a clip or a camera)",
+                       description="Reads the light on your face over about two seconds (exposure, the left/right "
+                       "ratio in stops, backlight, colour) and looks at what is just below and behind your face.")  # fmt: skip
+    src = c.add_mutually_exclusive_group()
+    src.add_argument("source", nargs="?", help="a photo or video file")
+    src.add_argument("--camera", type=_camera_index, help="check live from this camera index (0-99)")
+    c.add_argument("--target", help="the look you will practise (its [light] range; default corporate_headshot)")
+    c.add_argument("--model", help="FaceLandmarker .task file (default: $POSECOACH_MODEL or the bundled model)")
+    c.add_argument("--verbose", action="store_true", help="show MediaPipe's and FFmpeg's native log lines")
+    c.set_defaults(func=cmd_check)
