@@ -34,7 +34,8 @@ class RoomCheck:
 
     ``light`` is the median reading (None without enough faces), ``lighting`` its verdict
     against the look's ``max_ratio_stops``, ``cue`` what to do ("" when the light is fine),
-    ``wardrobe`` the advice on the top and background (from the middle frame with a face).
+    ``wardrobe`` the advice on the top and background (from the middle frame with a face;
+    None when only readings were given).
     """
 
     frames: int
@@ -108,12 +109,16 @@ class LightCheck:
 
     def add(self, image: np.ndarray, face: FaceFrame) -> None:
         """One raw BGR frame and the face tracked in it."""
-        self.frames += 1
         reading = read_light(image, face)
+        self.add_reading(reading)
+        if reading is not None and len(self._faces) < 16:  # a few frames kept for the wardrobe look
+            self._faces.append((image, face))
+
+    def add_reading(self, reading: LightReading | None) -> None:
+        """A reading taken elsewhere (the live coach's); None = a frame without a face."""
+        self.frames += 1
         if reading is not None:
             self._readings.append(reading)
-            if len(self._faces) < 16:  # a few frames kept for the wardrobe look (small)
-                self._faces.append((image, face))
 
     @property
     def readings(self) -> int:
@@ -124,8 +129,8 @@ class LightCheck:
             return RoomCheck(self.frames, len(self._readings), None, None, "", None)
         light = _median_reading(self._readings)
         verdict = classify(light, self.max_ratio_stops)
-        image, face = self._faces[len(self._faces) // 2]
-        return RoomCheck(self.frames, len(self._readings), light, verdict, light_cue(light, verdict), wardrobe(image, face))
+        advice = wardrobe(*self._faces[len(self._faces) // 2]) if self._faces else None
+        return RoomCheck(self.frames, len(self._readings), light, verdict, light_cue(light, verdict), advice)
 
 
 def check_light(
