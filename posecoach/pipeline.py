@@ -61,7 +61,7 @@ class PipelineOptions:
     min_face_frames: int = 3
     blink_ms: float = 250.0
     occlusion_every: int = 3
-    light_every: int = 5
+    light_every: int = 10
     light_persist_ms: float = 2000.0
 
 
