@@ -78,7 +78,8 @@ def cmd_analyze_faces(args: argparse.Namespace) -> int:
         run = run_workshop(source, target, settings, args.faces, on_frame, still=source.is_image,
                            model=args.model, verbose=args.verbose)  # fmt: skip
     say(f"target: {target.title}", err=to_stderr)
-    say(f"frames: {run.frames}, faces at most in one frame: {run.most_faces} (looking for up to {args.faces})",
+    rate = f" ({run.frames / run.elapsed_s:.1f} per second)" if run.elapsed_s > 0 and not source.is_image else ""
+    say(f"frames: {run.frames}{rate}, faces at most in one frame: {run.most_faces} (looking for up to {args.faces})",
         err=to_stderr)  # fmt: skip
     if source.is_image:
         for fr in last:
@@ -129,7 +130,7 @@ def cmd_live_faces(args: argparse.Namespace) -> int:
 
     with contextlib.closing(source):
         run = run_workshop(source, target, settings, args.faces, on_frame, model=args.model, verbose=args.verbose)
-    say("leaderboard:" if run.standings else "nobody held the look", err=False)
+    say("leaderboard:" if run.standings else "no face was coached")
     for i, s in enumerate(run.standings, 1):
         say(f"  {i}. face {s.face_id}: {s.holds} holds" + (f", best hold {s.best_hold:.0f}" if s.best_hold else ""))
     sys.stdout.flush()

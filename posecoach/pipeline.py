@@ -95,7 +95,7 @@ class Pipeline:
         self._run_from_start = False  # the current face run began on the stream's first frame
         self._occluded: tuple[str, ...] = ()
         self._occlusion_due = 0  # frames until the next look for a covered mouth or eyes
-        self._light: LightReading | None = None
+        self._light: tuple[LightReading | None, Lighting | None, str] | None = None  # reading, verdict, cue
         self._light_due = 0  # frames until the next light reading
         self._light_coach = LightCoach(persist_ms=options.light_persist_ms)
         self.target = target
@@ -145,16 +145,20 @@ class Pipeline:
 
     def _read_light(
         self, coached: bool, face: FaceFrame, image: np.ndarray | None
-    ) -> tuple[LightReading | None, Lighting | None]:
-        """The light on a coached face: read every ``light_every`` frames, held in between."""
+    ) -> tuple[LightReading | None, Lighting | None, str]:
+        """The light on a coached face, its verdict and what to do about it: read every
+        ``light_every`` frames, held in between."""
         every = self.options.light_every
         if not coached or image is None or every <= 0:
             self._light, self._light_due = None, 0
-            return None, None
+            return None, None, ""
         if self._light_due <= 0 or self._light is None:
-            self._light, self._light_due = read_light(image, face), every
+            reading = read_light(image, face)
+            verdict = classify(reading, self.target.max_ratio_stops)
+            cue = light_cue(reading, verdict) if reading is not None and verdict is not None else ""
+            self._light, self._light_due = (reading, verdict, cue), every
         self._light_due -= 1
-        return self._light, classify(self._light, self.target.max_ratio_stops)
+        return self._light
 
     def process_face(self, face: FaceFrame, image: np.ndarray | None = None, *, persists: bool = False) -> FrameResult:
         """Everything downstream of the detector, for one observation.
@@ -181,7 +185,7 @@ class Pipeline:
         elif self._occlusion_due <= 0:  # a face just coached is checked at once
             self._occluded, self._occlusion_due = occlusion(image, face, raw.eyes is EyeState.OPEN), every
         self._occlusion_due -= 1
-        light, lighting = self._read_light(raw is not None, face, image)
+        light, lighting, light_problem = self._read_light(raw is not None, face, image)
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)
         if self._occluded and metrics is not None:
@@ -193,8 +197,8 @@ class Pipeline:
             score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None
             cue = self._coach.update(score, face.t_ms)
             hold = self._hold.update(score.score if score is not None else None, face.t_ms)
-            if light is not None and lighting is not None:
-                said = self._light_coach.update(light_cue(light, lighting), face.t_ms)
+            if light is not None:
+                said = self._light_coach.update(light_problem, face.t_ms)
                 # The light before expression details; "Hold it there" is not interrupted.
                 if said and (cue.metric or not cue):
                     cue = Cue(said, "light")

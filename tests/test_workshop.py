@@ -144,3 +144,31 @@ def test_clip_export_has_one_row_per_face_per_frame(room_clip: tuple[Path, list]
     assert len(per_frame) == len(truth)
     assert all(len(ids) == len(set(ids)) for ids in per_frame.values())  # one row per face per frame
     assert sum(len(ids) for ids in per_frame.values()) >= 0.95 * sum(c is not None for cs in truth for c in cs)
+
+
+def test_the_window_and_the_projector_tile_draw_each_face(image_tracker) -> None:  # noqa: ANN001
+    from skimage import data as skdata
+
+    from posecoach.overlay.room import draw_faces, face_tile
+
+    img = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    target = find_target("corporate_headshot")
+    ws = Workshop(target, CoachSettings(target.name), image_tracker, 2, still=True)
+    frame = ws.process(img, 0.0)
+    assert [f.face_id for f in frame.faces] == [1] and frame.faces[0].result.score is not None
+    view = draw_faces(img, frame, mirror=True)
+    assert view.shape == img.shape and not np.array_equal(view, cv2.flip(img, 1))  # boxed and labelled
+    tile = face_tile(img, frame.faces[0], side=300)
+    assert tile.shape == (300, 300, 3)
+    assert [s.face_id for s in ws.standings()] == [1]
+
+
+@pytest.mark.media
+def test_live_faces_without_a_window_prints_each_persons_cue(room_clip: tuple[Path, list],
+                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    path, _ = room_clip
+    code, out, _ = run(["live", "--video", str(path), "--faces", "4", "--no-window"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert {line.split("face ")[1].split(":")[0] for line in lines if " s  face " in line} == {"1", "2", "3", "4"}
+    assert lines[lines.index("leaderboard:") + 1].startswith("  1. face ")
