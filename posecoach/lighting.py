@@ -45,7 +45,7 @@ _NOSE_TIP = 1
 _OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
          176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)  # fmt: skip
 
-#: Face height (forehead to chin) the crop is resized to before sampling: the readings are
+#: Face height (forehead to chin) the crop is subsampled to (every k-th pixel): the readings are
 #: averages over patches, so a small face image reads the same and costs ~0.3 ms.
 WORK_FACE_PX = 48
 _EPS = 1e-4  # linear luminance floor: a black patch is "very dark", not log2(0)
