@@ -162,6 +162,10 @@ def _load_profile(name: str | None):  # noqa: ANN202
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    if args.faces > 1:
+        from posecoach.cli_room import cmd_analyze_faces
+
+        return cmd_analyze_faces(args)
     if getattr(args, "routine", None):
         from posecoach.cli_looks import cmd_analyze_routine
 
@@ -236,6 +240,10 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_live(args: argparse.Namespace) -> int:
+    if args.faces > 1:
+        from posecoach.cli_room import cmd_live_faces
+
+        return cmd_live_faces(args)
     from posecoach import sources
     from posecoach.overlay import Annotator
     from posecoach.runs import CoachSettings, coach_live
@@ -411,7 +419,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from posecoach import __version__, cli_drills, cli_looks
+    from posecoach import __version__, cli_drills, cli_looks, cli_room
 
     p = _Parser(prog="posecoach", description="A live posing and expression coach, on your own machine.")
     p.add_argument("--version", action="version", version=f"posecoach {__version__}")
@@ -432,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     history_cli.add_keep_options(a)
     a.set_defaults(func=cmd_analyze)
     cli_looks.add_analyze_options(a)
+    cli_room.add_faces_option(a)
 
     t = sub.add_parser("targets", help="list the target looks")
     t.set_defaults(func=cmd_targets)
@@ -443,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--no-mirror", action="store_true", help="show the raw camera image, not a mirror image")
     live.add_argument("--no-window", action="store_true", help="print score and cue changes instead of a window")
     history_cli.add_keep_options(live)
+    cli_room.add_faces_option(live)
     live.set_defaults(func=cmd_live)
 
     c = sub.add_parser(
@@ -467,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     history_cli.add_commands(sub)
     cli_looks.add_parsers(sub, _Parser)  # target from-photo/list/delete, bestside
     cli_drills.add_parsers(sub, _Parser)  # drill shutter
+    cli_room.add_parsers(sub)  # check
     return p
 
 

@@ -315,6 +315,19 @@ class FaceTracker:
             result = self._landmarker.detect_for_video(image, ts) if video else self._landmarker.detect(image)
         return face_frame_from_result(result, image_wh, ts)
 
+    def process_all(self, frame: np.ndarray, t_ms: float | None = None, *, bgr: bool = True) -> list[FaceFrame]:
+        """Every face the landmarker finds in one frame (up to its ``max_faces``), for
+        workshop mode; each :class:`FaceFrame` describes one face (``n_faces`` = how many)."""
+        rgb = self.prepare(frame, bgr=bgr)
+        ts = self.next_timestamp(t_ms)
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        with _gc_paused():
+            if self.mode is TrackerMode.VIDEO:
+                result = self._landmarker.detect_for_video(image, ts)
+            else:
+                result = self._landmarker.detect(image)
+        return all_faces_from_result(result, (frame.shape[1], frame.shape[0]), ts)
+
 
 def _pool_lock_held() -> bool:
     """Whether some thread holds ``concurrent.futures``' global shutdown lock right now."""
@@ -379,6 +392,22 @@ def face_frame_from_result(result: object, image_wh: tuple[int, int], t_ms: int)
         else np.eye(4, dtype=np.float32)
     )
     return _face_frame(arrays[best], blend, matrix, image_wh, len(faces), t_ms)
+
+
+def all_faces_from_result(result: object, image_wh: tuple[int, int], t_ms: int) -> list[FaceFrame]:
+    """Every face of a MediaPipe ``FaceLandmarkerResult`` as a :class:`FaceFrame`, in its order."""
+    faces = result.face_landmarks  # type: ignore[attr-defined]
+    shapes = result.face_blendshapes  # type: ignore[attr-defined]
+    mats = result.facial_transformation_matrixes  # type: ignore[attr-defined]
+    out = []
+    for i, lms in enumerate(faces or ()):
+        arr = np.fromiter(itertools.chain.from_iterable(map(_xyz, lms)), np.float32, count=3 * len(lms)).reshape(-1, 3)
+        blend = np.array([c.score for c in shapes[i]], np.float32) if shapes and len(shapes) > i else np.zeros(52, np.float32)
+        matrix = np.asarray(mats[i], np.float32).reshape(4, 4) if mats is not None and len(mats) > i else np.eye(4, dtype=np.float32)
+        face = _face_frame(arr, blend, matrix, image_wh, len(faces), t_ms)
+        if face.has_face:
+            out.append(face)
+    return out
 
 
 def _largest_face(arrays: list[np.ndarray], image_wh: tuple[int, int]) -> int:

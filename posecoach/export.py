@@ -1,7 +1,8 @@
 """Per-frame rows for ``posecoach analyze --out`` (JSONL or CSV) and atomic file writes.
 
-The row schema (documented in the README) is the same for both formats; metric fields and
-``score`` are null (empty in CSV) in frames without a coached face. :func:`row_output` is the
+The row schema (documented in the README) is the same for both formats; metric fields,
+``score`` and the light are null (empty in CSV) in frames without a coached face. In workshop
+mode (``--faces`` above 1) each row is one face in one frame, with its ``face_id`` first. :func:`row_output` is the
 one place rows go out: to standard output, or to a file written atomically, with every
 failure (a folder named as the file, no permission, a full disk) one :class:`OutputError`.
 """
@@ -45,7 +46,13 @@ COLUMNS: tuple[str, ...] = (
     "score",
     "cue",
     "held",
+    "face_luma",
+    "light_ratio_stops",
+    "backlight",
+    "lighting",
 )
+#: Workshop mode (``--faces`` above 1): one row per face per frame, led by the face's id.
+FACE_COLUMNS: tuple[str, ...] = ("face_id",) + COLUMNS
 _ANGLES = ("yaw", "pitch", "roll")
 _UNIT = ("smile", "eye_open_left", "eye_open_right", "squinch", "genuine_smile", "gaze_on_lens")
 
@@ -57,13 +64,17 @@ def _number(value: float, digits: int) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
 
 
-def result_row(result: FrameResult) -> dict[str, Any]:
-    """One exported row: angles in degrees (2 decimals), 0..1 scores (4 decimals), score 0..100.
+def result_row(result: FrameResult, face_id: int | None = None) -> dict[str, Any]:
+    """One exported row: angles in degrees (2 decimals), 0..1 scores (4 decimals), score 0..100,
+    the light: ``face_luma`` 0..255 (1 decimal), ``light_ratio_stops`` and ``backlight``
+    (background over face) in stops (2 decimals), ``lighting`` the verdict. With ``face_id``
+    (workshop mode) the row starts with it.
 
     Numbers are always finite: a value that is not is written as null.
     """
     m = result.metrics
-    row: dict[str, Any] = {
+    row: dict[str, Any] = {} if face_id is None else {"face_id": face_id}
+    row |= {
         "frame": result.frame,
         "t_ms": _number(result.t_ms, 1),
         "face": m is not None,
@@ -80,6 +91,11 @@ def result_row(result: FrameResult) -> dict[str, Any]:
     row["score"] = _number(result.score.score, 1) if result.score is not None else None
     row["cue"] = result.cue.text
     row["held"] = result.hold.held
+    light = result.light
+    row["face_luma"] = _number(light.face_luma, 1) if light is not None else None
+    row["light_ratio_stops"] = _number(light.light_ratio_stops, 2) if light is not None else None
+    row["backlight"] = _number(light.backlight_stops, 2) if light is not None else None
+    row["lighting"] = result.lighting.value if result.lighting is not None else None
     return row
 
 
@@ -94,7 +110,7 @@ class RowWriter:
     left, :class:`BrokenPipeError`) raises :class:`OutputError`.
     """
 
-    def __init__(self, stream: IO[str], fmt: str, name: str | None = None) -> None:
+    def __init__(self, stream: IO[str], fmt: str, name: str | None = None, *, faces: bool = False) -> None:
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"unknown format {fmt!r}: expected jsonl or csv")
         self.stream = stream
@@ -102,12 +118,12 @@ class RowWriter:
         self.name = name
         self._csv: csv.DictWriter[str] | None = None
         if fmt == "csv":
-            self._csv = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
+            self._csv = csv.DictWriter(stream, fieldnames=FACE_COLUMNS if faces else COLUMNS, lineterminator="\n")
             with self._errors():
                 self._csv.writeheader()
 
-    def write(self, result: FrameResult) -> None:
-        row = result_row(result)
+    def write(self, result: FrameResult, face_id: int | None = None) -> None:
+        row = result_row(result, face_id)
         with self._errors():
             if self._csv is not None:
                 self._csv.writerow({k: ("" if v is None else v) for k, v in row.items()})
@@ -163,7 +179,7 @@ def check_row_output(out: str) -> tuple[str, Path | None]:
 
 
 @contextmanager
-def row_output(out: str) -> Iterator[RowWriter]:
+def row_output(out: str, *, faces: bool = False) -> Iterator[RowWriter]:
     """A :class:`RowWriter` for ``--out OUT``: standard output for ``-``, else the file,
     written atomically (a temporary file beside it, renamed into place when the block ends
     without error, removed otherwise: an interrupted or failed run leaves no partial file and
@@ -176,14 +192,14 @@ def row_output(out: str) -> Iterator[RowWriter]:
     """
     fmt, target = check_row_output(out)
     if target is None:
-        writer = RowWriter(sys.stdout, fmt, STDOUT_NAME)
+        writer = RowWriter(sys.stdout, fmt, STDOUT_NAME, faces=faces)
         yield writer
         with writer._errors():
             sys.stdout.flush()
         return
     try:
         with atomic_open(target, "w") as f:
-            yield RowWriter(f, fmt, out)
+            yield RowWriter(f, fmt, out, faces=faces)
     except OutputError as e:  # a row could not be written
         raise OutputError(f"{e}; nothing was written") from None
     except OSError as e:  # the file could not be created, flushed or renamed into place

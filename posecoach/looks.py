@@ -406,6 +406,7 @@ def draft_target(
         threshold=float(threshold),
         cues=cues,
         hold_cue=nearest.hold_cue,
+        max_ratio_stops=nearest.max_ratio_stops,
     )
     comment = (
         f"Made by posecoach from {origin} on {when}.\n"

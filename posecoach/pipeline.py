@@ -15,9 +15,10 @@ import numpy as np
 
 from posecoach.coaching import Coach, HoldTracker
 from posecoach.detector import FaceTracker
+from posecoach.lighting import LightCoach, classify, light_cue, read_light
 from posecoach.metrics import compute_metrics, plausible_geometry
 from posecoach.occlusion import occlusion
-from posecoach.results import EyeState, FaceFrame, FrameResult, Metrics
+from posecoach.results import Cue, EyeState, FaceFrame, FrameResult, Lighting, LightReading, Metrics
 from posecoach.scoring import score_metrics
 from posecoach.smoothing import MetricsSmoother, NoSmoother
 from posecoach.targets import Target
@@ -48,6 +49,10 @@ class PipelineOptions:
         blink_ms: a dip below the hold threshold shorter than this (a blink) keeps the hold.
         occlusion_every: look for a covered mouth or eyes every this many frames (a hand
             takes longer than that to come up; the finding holds in between). 0 = never.
+        light_every: read the light on the face every this many frames (light changes
+            slowly; the reading holds in between). 0 = never.
+        light_persist_ms: how long a light problem lasts before it is said (see
+            :class:`~posecoach.lighting.LightCoach`); 0 for single photos.
     """
 
     strictness: float = 1.0
@@ -56,6 +61,8 @@ class PipelineOptions:
     min_face_frames: int = 3
     blink_ms: float = 250.0
     occlusion_every: int = 3
+    light_every: int = 10
+    light_persist_ms: float = 2000.0
 
 
 class Pipeline:
@@ -88,6 +95,9 @@ class Pipeline:
         self._run_from_start = False  # the current face run began on the stream's first frame
         self._occluded: tuple[str, ...] = ()
         self._occlusion_due = 0  # frames until the next look for a covered mouth or eyes
+        self._light: tuple[LightReading | None, Lighting | None, str] | None = None  # reading, verdict, cue
+        self._light_due = 0  # frames until the next light reading
+        self._light_coach = LightCoach(persist_ms=options.light_persist_ms)
         self.target = target
         self._smoother = MetricsSmoother() if options.smoothing else NoSmoother()
         self._coach = Coach(target)
@@ -102,6 +112,8 @@ class Pipeline:
         self._face_run = 0
         self._stream_start = self._frame
         self._occluded, self._occlusion_due = (), 0
+        self._light, self._light_due = None, 0
+        self._light_coach.reset()
         self._smoother.reset()
         self._coach.reset()
         self._hold.reset()
@@ -131,6 +143,23 @@ class Pipeline:
         geometry): what a caller looking ahead checks."""
         return face.has_face and plausible_geometry(face) is not None
 
+    def _read_light(
+        self, coached: bool, face: FaceFrame, image: np.ndarray | None
+    ) -> tuple[LightReading | None, Lighting | None, str]:
+        """The light on a coached face, its verdict and what to do about it: read every
+        ``light_every`` frames, held in between."""
+        every = self.options.light_every
+        if not coached or image is None or every <= 0:
+            self._light, self._light_due = None, 0
+            return None, None, ""
+        if self._light_due <= 0 or self._light is None:
+            reading = read_light(image, face)
+            verdict = classify(reading, self.target.max_ratio_stops)
+            cue = light_cue(reading, verdict) if reading is not None and verdict is not None else ""
+            self._light, self._light_due = (reading, verdict, cue), every
+        self._light_due -= 1
+        return self._light
+
     def process_face(self, face: FaceFrame, image: np.ndarray | None = None, *, persists: bool = False) -> FrameResult:
         """Everything downstream of the detector, for one observation.
 
@@ -156,6 +185,7 @@ class Pipeline:
         elif self._occlusion_due <= 0:  # a face just coached is checked at once
             self._occluded, self._occlusion_due = occlusion(image, face, raw.eyes is EyeState.OPEN), every
         self._occlusion_due -= 1
+        light, lighting, light_problem = self._read_light(raw is not None, face, image)
         calibrated = self.profile.apply(raw) if (raw is not None and self.profile is not None) else raw
         metrics = self._smoother.update(calibrated, face.t_ms)
         if self._occluded and metrics is not None:
@@ -167,10 +197,17 @@ class Pipeline:
             score = score_metrics(metrics, self.target, self.options.strictness) if metrics is not None else None
             cue = self._coach.update(score, face.t_ms)
             hold = self._hold.update(score.score if score is not None else None, face.t_ms)
+            if light is not None:
+                said = self._light_coach.update(light_problem, face.t_ms)
+                # The light before expression details; "Hold it there" is not interrupted.
+                if said and (cue.metric or not cue):
+                    cue = Cue(said, "light")
         if raw is None and face.has_face:
             # An implausible or not-yet-persistent face is not coached and not reported.
             face = FaceFrame.empty(face.image_wh, face.t_ms)
-        result = FrameResult(index, face.t_ms, face, metrics, raw, score, cue, hold, self._occluded if metrics else ())
+        result = FrameResult(
+            index, face.t_ms, face, metrics, raw, score, cue, hold, self._occluded if metrics else (), light, lighting
+        )
         if timer:
             timer.add("metrics+scoring+cues", time.perf_counter() - t0)
         return result

@@ -263,6 +263,52 @@ class HoldState:
     just_completed: bool = False
 
 
+class Lighting(str, enum.Enum):
+    """The one-word verdict on the light (see :func:`posecoach.lighting.classify`)."""
+
+    OK = "ok"
+    BACKLIT = "backlit"  # the background is much brighter than the face
+    DARK = "dark"  # the face is near black, or much of it is crushed to black
+    BRIGHT = "bright"  # much of the face is clipped white
+    UNEVEN = "uneven"  # one side much brighter than the other (beyond the look's ratio)
+
+
+@dataclass(frozen=True)
+class LightReading:
+    """The light on one face (see :mod:`posecoach.lighting` for how each is read).
+
+    Attributes:
+        face_luma: median gamma-encoded luma Y' of the face oval, 0..255.
+        light_balance_stops: log2 of the linear luminance of the subject's own LEFT cheek and
+            forehead over their RIGHT; > 0 = lit from the subject's left.
+        top_bottom_stops: log2(forehead / chin), linear; < 0 = lit from below.
+        shadows_clipped: fraction 0..1 of face pixels crushed to black (Y' <= 8).
+        highlights_clipped: fraction 0..1 of face pixels with a channel clipped (>= 250).
+        backlight_stops: log2(background beside and above the head / face), linear; NaN
+            when no background is in the frame.
+        background_clipped: fraction 0..1 of that background clipped white (all channels
+            >= 250): a light source behind the person, not a pale wall.
+        cast_chroma: how far (CIE a*b* units) the face's mean colour lies outside skin's
+            hue band: 0 = no colour cast.
+        cast: the cast's direction: "blue", "green", "magenta", "orange" or "".
+    """
+
+    face_luma: float
+    light_balance_stops: float
+    top_bottom_stops: float
+    shadows_clipped: float
+    highlights_clipped: float
+    backlight_stops: float
+    background_clipped: float = 0.0
+    cast_chroma: float = 0.0
+    cast: str = ""
+
+    @property
+    def light_ratio_stops(self) -> float:
+        """The lighting ratio in stops, >= 0: <= 1 flat, 1-2 portrait, more is dramatic."""
+        return abs(self.light_balance_stops)
+
+
 @dataclass(frozen=True, eq=False)
 class FrameResult:
     """Everything posecoach knows about one frame. ``metrics``/``score`` are None without a face.
@@ -270,6 +316,9 @@ class FrameResult:
     ``occluded`` names the parts of the face hidden from the camera (``"mouth"``, ``"eyes"``,
     e.g. by a hand): their readings are guesses, so such a frame has metrics but no
     ``score``, its cue asks to uncover the face, and it is never a hold or a best frame.
+
+    ``light`` is the light on the face (read every few frames, held in between) and
+    ``lighting`` its verdict against the look's ``[light]`` range; None without a face.
     """
 
     frame: int
@@ -281,6 +330,8 @@ class FrameResult:
     cue: Cue
     hold: HoldState = field(default_factory=HoldState)
     occluded: tuple[str, ...] = ()
+    light: LightReading | None = None
+    lighting: Lighting | None = None
 
     @property
     def has_face(self) -> bool:

@@ -87,7 +87,9 @@ class CoachSettings:
         """Pipeline options for a stream, or for a single photo (``still``: no smoothing, and
         the face is coached on its first frame)."""
         if still:
-            return PipelineOptions(strictness=self.strictness, hold_s=self.hold_s, smoothing=False, min_face_frames=1)
+            return PipelineOptions(
+                strictness=self.strictness, hold_s=self.hold_s, smoothing=False, min_face_frames=1, light_persist_ms=0.0
+            )
         return PipelineOptions(strictness=self.strictness, hold_s=self.hold_s)
 
 

@@ -19,6 +19,9 @@ A target file (``assets/targets/*.toml``) looks like this::
     up = "A touch more smile, lips closed"    # when the value must rise
     down = "Soften to a closed-mouth smile"   # when it must fall
 
+    [light]                              # optional: the light the look wants
+    max_ratio_stops = 1.0                # left/right lighting ratio beyond which it is "uneven"
+
 Convention for the shipped looks: a weight >= 1.5 marks a metric the look is defined by
 (and ``eye_open`` always has one: a blink is never a hold); each threshold is set so that
 missing any one defining metric completely keeps the score below it.
@@ -56,7 +59,12 @@ METRIC_DOMAIN: Mapping[str, tuple[float, float]] = {
 MAX_TOLERANCE: Mapping[str, float] = {name: hi - lo for name, (lo, hi) in METRIC_DOMAIN.items()}
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
-_TOP_KEYS = ("name", "title", "description", "hold_s", "threshold", "hold_cue", "ranges", "cues")
+_TOP_KEYS = ("name", "title", "description", "hold_s", "threshold", "hold_cue", "ranges", "cues", "light")
+_LIGHT_KEYS = ("max_ratio_stops",)
+#: The widest lighting ratio a look may allow, in stops (8:1 and beyond is near-black shadow).
+_MAX_RATIO_STOPS = 4.0
+#: The ratio a look without a ``[light]`` table allows: portrait light (<= 2 stops) is fine.
+DEFAULT_MAX_RATIO_STOPS = 2.0
 _RANGE_KEYS = ("low", "high", "tolerance", "weight")
 _CUE_KEYS = ("up", "down")
 _MAX_HOLD_S = 60.0
@@ -121,6 +129,9 @@ class Target:
         threshold: score 0..100 that counts as "in the look".
         cues: per-metric phrasing overrides.
         hold_cue: what the coach says while the look is held ("" = the default).
+        max_ratio_stops: the widest left/right lighting ratio (stops) the look allows before
+            the light is called "uneven" (``[light] max_ratio_stops``; flat corporate light
+            is <= 1 stop, portrait light 1-2). Advice only: light never changes the score.
     """
 
     name: str
@@ -131,6 +142,7 @@ class Target:
     threshold: float = 80.0
     cues: tuple[CueOverride, ...] = ()
     hold_cue: str = ""
+    max_ratio_stops: float = DEFAULT_MAX_RATIO_STOPS
 
     def range(self, metric: str) -> MetricRange | None:
         """The range for ``metric``, or None if the target does not constrain it."""
@@ -255,7 +267,13 @@ def target_from_dict(data: Mapping[str, Any], path: str | Path = "<target>") -> 
     constrained = {r.metric for r in ranges}
     cues_raw = _table(p, "cues", doc.get("cues", {}))
     cues = tuple(_parse_cue(p, metric, raw, constrained) for metric, raw in cues_raw.items())
-    return Target(name, title.strip(), description.strip(), ranges, hold_s, threshold, cues, hold_cue)
+    light = _table(p, "light", doc.get("light", {}))
+    _no_unknown_keys(p, "light.", light, _LIGHT_KEYS)
+    max_ratio = _number(p, "light.max_ratio_stops", light.get("max_ratio_stops", DEFAULT_MAX_RATIO_STOPS))
+    if not 0 < max_ratio <= _MAX_RATIO_STOPS:
+        raise TargetError(p, "light.max_ratio_stops",
+                          f"expected stops in (0, {_MAX_RATIO_STOPS:g}], got {_show(light['max_ratio_stops'])}")  # fmt: skip
+    return Target(name, title.strip(), description.strip(), ranges, hold_s, threshold, cues, hold_cue, max_ratio)
 
 
 def load_target(path: str | Path) -> Target:

@@ -33,7 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posecoach.export import atomic_write_bytes
-from posecoach.targets import _SLUG, Target, TargetError, find_target, load_library, load_target, target_from_dict
+from posecoach.targets import (
+    _SLUG,
+    DEFAULT_MAX_RATIO_STOPS,
+    Target,
+    TargetError,
+    find_target,
+    load_library,
+    load_target,
+    target_from_dict,
+)
 from posecoach.userdir import user_dir
 
 #: The sub-folder of the user folder that holds user targets.
@@ -117,6 +126,8 @@ def target_to_toml(target: Target, comment: str = "") -> str:
             lines.append(f"up = {_toml_string(c.up)}")
         if c.down:
             lines.append(f"down = {_toml_string(c.down)}")
+    if target.max_ratio_stops != DEFAULT_MAX_RATIO_STOPS:
+        lines += ["", "[light]", f"max_ratio_stops = {_toml_number(target.max_ratio_stops)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,9 @@ def test_still_and_stream_options() -> None:
 
     settings = CoachSettings("x", strictness=1.5, hold_s=2.0)
     assert settings.options() == PipelineOptions(strictness=1.5, hold_s=2.0)
-    assert settings.options(still=True) == PipelineOptions(strictness=1.5, hold_s=2.0, smoothing=False, min_face_frames=1)
+    assert settings.options(still=True) == PipelineOptions(
+        strictness=1.5, hold_s=2.0, smoothing=False, min_face_frames=1, light_persist_ms=0.0  # a photo's light: at once
+    )
 
 
 def test_the_frame_loop_carries_on_through_missing_frames_and_stops_when_asked(astronaut_face: FaceFrame) -> None:

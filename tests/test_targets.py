@@ -200,7 +200,7 @@ BAD = [
     pytest.param(_range(SMILE_OK).replace('"t"', '"My Look"'),
                  "name: expected a slug of lowercase letters, digits, '_' or '-', got 'My Look'", id="name-not-slug"),
     pytest.param('colour = "red"\n' + _range(SMILE_OK),
-                 "colour: unknown key (expected one of: name, title, description, hold_s, threshold, hold_cue, ranges, cues)",
+                 "colour: unknown key (expected one of: name, title, description, hold_s, threshold, hold_cue, ranges, cues, light)",
                  id="unknown-top-key"),
     pytest.param('title = ""\n' + _range(SMILE_OK), "title: expected a non-empty string, got ''", id="empty-title"),
     pytest.param("description = [1]\n" + _range(SMILE_OK), "description: expected a string, got an array",

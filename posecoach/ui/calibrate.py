@@ -242,6 +242,9 @@ def _live_setup(coach: LiveCoach, playing: bool) -> None:
     cancel.button("Cancel", key="pc-cal-cancel", on_click=close_step, args=(coach,))
     if not playing:
         st.info("Press START under the picture to turn the camera on: the calibration runs on the live picture.")
+    from posecoach.ui import lighting
+
+    lighting.live_check(coach, key="pc-cal-light", playing=playing)
 
 
 def _live_progress(coach: LiveCoach, entry: dict, playing: bool) -> None:  # type: ignore[type-arg]

@@ -47,6 +47,7 @@ class Mode(str, enum.Enum):
     ROUTINE = "Warm-up routine"
     BEST_SIDE = "Best side"
     DRILLS = "Shoot-day drills"
+    WORKSHOP = "Workshop (many faces)"
 
 
 def mode() -> Mode:
@@ -75,10 +76,14 @@ def page(which: Mode, catalog: Catalog, settings: CoachSettings, source: str) ->
 
     if which not in (Mode.ROUTINE, Mode.BEST_SIDE):
         routine.detach_live()
-    if which is Mode.FROM_PHOTO or source != panels.SOURCE_LIVE:
+    if which in (Mode.FROM_PHOTO, Mode.WORKSHOP) or source != panels.SOURCE_LIVE:
         camera.mark_camera_hidden()  # the camera is not drawn this run
     if which is Mode.FROM_PHOTO:
         photo_page(catalog)
+    elif which is Mode.WORKSHOP:
+        from posecoach.ui import workshop
+
+        workshop.page(catalog.targets[settings.target], settings)
     elif which is Mode.ROUTINE:
         routine.routine_page(catalog, settings, source)
     else:

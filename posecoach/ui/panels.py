@@ -122,6 +122,9 @@ def coach_panel(
     held = result is not None and result.hold.held
     st.progress(min(1.0, max(0.0, progress)), text="Held!" if held else f"Hold {settings.hold_s:g} s")
     st.markdown(gauges_html(result.score if result is not None else None, target, settings.mirror), unsafe_allow_html=True)
+    from posecoach.ui import lighting  # the light on the face, under the metrics
+
+    lighting.gauge(result, target.max_ratio_stops)
     if show_timeline and len(snapshot.timeline) > 1:
         timeline_chart(snapshot.timeline, target.threshold)
     if status:

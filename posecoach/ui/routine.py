@@ -133,6 +133,14 @@ def _live_routine(routine: Routine, catalog: Catalog, settings: CoachSettings, *
             st.session_state[_LIVE_KEY] = (kind, live, collector)
             st.rerun()
         first = catalog.targets[routine.steps[0].target]
+        try:
+            from posecoach.ui import lighting
+
+            coach = camera.get_coach(first, settings)
+            lighting.live_check(coach, key=f"pc-light-{kind}", max_ratio_stops=first.max_ratio_stops)
+        except ModelError as e:
+            panels.model_error(e)
+            return None
         camera.live_page(first, settings)
         return None
     live = held[0]
