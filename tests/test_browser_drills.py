@@ -81,6 +81,9 @@ def test_drills_live_in_a_real_browser(server, context) -> None:  # noqa: ANN001
     wait_for(lambda: page.get_by_role("button", name="Start drill").count() > 0, 30, "its Start button")
     page.get_by_role("button", name="Start drill").click()
     wait_for(lambda: page.get_by_role("button", name="Stop drill").count() > 0, 60, "the recall to start")
+    wait_for(lambda: live.button("START").count() + live.button("STOP").count() > 0, 60, "the camera under the recall")
+    if live.button("STOP").count() == 0:  # a new drill draws the camera anew: START again, as its caption says
+        live.start()
     wait_for(lambda: "Eyes on the lens" in live.text("pc-drill-now"), 90, "the recall phase")
     wait_for(lambda: live.video_state()["mean"] < 40, 10, "the mirror to be hidden (a dark screen)")
     page.screenshot(path=str(ARTIFACTS / "browser_drill_recall.png"), full_page=True)
