@@ -1,7 +1,7 @@
 """The light readings on real faces: GENKI-4K crops, the shared photos and clips, and synthetic
 light on the photos (one side darkened, background brightened, the whole frame darkened).
 
-    /work/heavy .venv/bin/python benchmarks/light_survey.py [--every 4]
+    .venv/bin/python benchmarks/light_survey.py [--every 4]
 
 Prints percentiles of each reading on the GENKI faces the tracker finds and how many of them
 each verdict takes, then every shared photo before and after each edit. The thresholds in

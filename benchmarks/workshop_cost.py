@@ -1,0 +1,123 @@
+"""What workshop mode (``--faces N``) costs against the bare MediaPipe landmarker, on the same frames.
+
+    .venv/bin/python benchmarks/workshop_cost.py    # about half a minute
+
+The frames are the test clip of four real faces gliding over a 1280x720 background
+(``tests/room_media.py``; one face hidden for 5 frames), rendered once in memory and played
+forward then backward. Contenders, interleaved frame by frame in rotating order so that noise
+from other processes hits them alike:
+
+1. the floor: MediaPipe's FaceLandmarker in VIDEO mode finding up to N faces in the whole frame
+   (what ``--faces`` would cost without tiles), and how many faces it finds;
+2. workshop mode: :class:`posecoach.workshop.Workshop` (tiles every 10th frame, crops around the
+   faces it lost, one coaching pipeline per face).
+
+Prints median and p95 ms per frame, the ratio of medians and the faces found per frame.
+Not part of the test suite: machines differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the clip of several faces the workshop tests use
+
+from room_media import write_room_clip  # noqa: E402
+
+from posecoach.detector import DEFAULT_MODEL_PATH  # noqa: E402
+from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
+from posecoach.runs import CoachSettings  # noqa: E402
+from posecoach.targets import find_target  # noqa: E402
+from posecoach.workshop import Workshop, open_workshop_tracker  # noqa: E402
+
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+def _frames(n: int) -> list[np.ndarray]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "room.avi"
+        write_room_clip(MEDIA, path, n_frames=n)
+        cap = cv2.VideoCapture(str(path))
+        out = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            out.append(frame)
+        cap.release()
+    return out + out[-2:0:-1]  # ping-pong: the faces never jump
+
+
+class _Bare:
+    def __init__(self, faces: int) -> None:
+        keep_native_code_offline()
+        with native_stderr_silenced(True):
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions
+            from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+
+            self.mp = mp
+            self.lm = FaceLandmarker.create_from_options(
+                FaceLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(DEFAULT_MODEL_PATH)),
+                    running_mode=RunningMode.VIDEO,
+                    num_faces=faces,
+                    output_face_blendshapes=True,
+                    output_facial_transformation_matrixes=True,
+                )
+            )
+
+    def __call__(self, frame: np.ndarray, t_ms: int) -> int:
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        found = self.lm.detect_for_video(self.mp.Image(image_format=self.mp.ImageFormat.SRGB, data=rgb), t_ms)
+        return len(found.face_landmarks)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--faces", type=int, default=4, help="N of --faces (default 4: the clip has four people)")
+    ap.add_argument("--frames", type=int, default=45, help="frames of the clip before ping-pong (default 45)")
+    ap.add_argument("--rounds", type=int, default=3, help="times through the clip (default 3)")
+    args = ap.parse_args()
+    if not MEDIA.is_dir():
+        sys.exit(f"workshop_cost: needs the shared media in {MEDIA}")
+    frames = _frames(args.frames)
+    bare = _Bare(args.faces)
+    tracker = open_workshop_tracker(args.faces)
+    workshop = Workshop(find_target("corporate_headshot"), CoachSettings("corporate_headshot"), tracker, args.faces)
+    times: dict[str, list[float]] = {"bare": [], "workshop": []}
+    found: dict[str, list[int]] = {"bare": [], "workshop": []}
+    t_ms = 0
+    for i in range(args.rounds * len(frames)):
+        frame = frames[i % len(frames)]
+        t_ms += 66
+        order = ("bare", "workshop") if i % 2 == 0 else ("workshop", "bare")
+        for name in order:
+            t0 = time.perf_counter()
+            if name == "bare":
+                n = bare(frame, t_ms)
+            else:
+                n = len(workshop.process(frame, float(t_ms)).faces)
+            times[name].append((time.perf_counter() - t0) * 1000.0)
+            found[name].append(n)
+    tracker.close()
+    bare.lm.close()
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    print(f"{len(times['bare'])} frames of 1280x720, four real faces, --faces {args.faces}")
+    print(f"{'contender':<34} {'median ms':>10} {'p95 ms':>8} {'faces/frame':>12}")
+    for name, label in (("bare", "bare landmarker, whole frame"), ("workshop", "workshop mode (tiles, ids, coach)")):
+        print(f"{label:<34} {med[name]:>10.1f} {np.percentile(times[name], 95):>8.1f} {np.mean(found[name]):>12.2f}")
+    print(f"workshop / bare (medians): {med['workshop'] / med['bare']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
