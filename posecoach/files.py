@@ -30,6 +30,18 @@ class FileRefused(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class FieldError(ValueError):
+    """A file a person gave whose content cannot be used: ``"<file>: <field>: <reason>"``
+    (parts left out when they do not apply); the parts are kept as ``path``, ``field`` and
+    ``reason``. The base of the target, routine and readings errors."""
+
+    def __init__(self, path: str | os.PathLike[str], field: str, reason: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.reason = reason
+        super().__init__(": ".join(part for part in (self.path, field, reason) if part))
+
+
 def human_size(n: int) -> str:
     """``512 bytes``, ``64 KiB``, ``1.5 MiB``, ``293 KiB``, ``2 GiB``."""
     if n < 1024:

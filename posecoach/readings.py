@@ -36,6 +36,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from posecoach.files import FieldError
+
 #: Where the shipped coefficient files live (a source checkout or an editable install).
 READINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "readings"
 #: The smile model in use.
@@ -62,14 +64,8 @@ SMILE_FEATURES: tuple[str, ...] = (
 _KEYS = ("name", "version", "features", "centre", "scale", "weights", "bias", "threshold", "gain", "cap", "fitted_on", "notes")
 
 
-class ReadingsError(ValueError):
+class ReadingsError(FieldError):
     """A coefficient file that cannot be used: ``"<file>: <field>: <reason>"``."""
-
-    def __init__(self, path: str | Path, field: str, reason: str) -> None:
-        self.path = str(path)
-        self.field = field
-        self.reason = reason
-        super().__init__(": ".join(part for part in (self.path, field, reason) if part))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posecoach.files import FileRefused, read_capped
+from posecoach.files import FieldError, FileRefused, read_capped
 from posecoach.results import FrameResult
 from posecoach.targets import _SLUG, Target
 
@@ -54,12 +54,8 @@ _TOP_KEYS = ("name", "title", "description", "steps")
 _STEP_KEYS = ("target", "time_s", "hold_s", "prompt", "breathe_in_s", "breathe_out_s")
 
 
-class RoutineError(ValueError):
+class RoutineError(FieldError):
     """A routine file or name that cannot be used: ``"<file>: <field>: <reason>"``."""
-
-    def __init__(self, path: str | Path, field: str, reason: str) -> None:
-        self.path, self.field, self.reason = str(path), field, reason
-        super().__init__(": ".join(part for part in (self.path, field, reason) if part))
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from posecoach.files import FileRefused, read_capped
+from posecoach.files import FieldError, FileRefused, read_capped
 from posecoach.results import TARGET_METRICS
 
 #: Where the shipped targets live (a source checkout or an editable install).
@@ -75,18 +75,8 @@ MAX_TARGET_BYTES = 256 * 1024
 _WHAT = "a target file (.toml)"
 
 
-class TargetError(ValueError):
-    """A target file or name that cannot be used.
-
-    The message is ``"<file>: <field>: <reason>"`` (parts left out when they do not apply);
-    the parts are kept as ``path``, ``field`` and ``reason``.
-    """
-
-    def __init__(self, path: str | Path, field: str, reason: str) -> None:
-        self.path = str(path)
-        self.field = field
-        self.reason = reason
-        super().__init__(": ".join(part for part in (self.path, field, reason) if part))
+class TargetError(FieldError):
+    """A target file or name that cannot be used: ``"<file>: <field>: <reason>"``."""
 
 
 @dataclass(frozen=True)
