@@ -48,7 +48,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from posecoach.detector import DEFAULT_MAX_SIDE, DEFAULT_MODEL_PATH, FaceTracker, TrackerMode  # noqa: E402
+from posecoach.detector import DEFAULT_MAX_SIDE, FaceTracker, TrackerMode  # noqa: E402
+from posecoach.model_file import DEFAULT_MODEL_PATH  # noqa: E402
 from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
 from posecoach.overlay import Annotator  # noqa: E402
 from posecoach.pipeline import Pipeline  # noqa: E402

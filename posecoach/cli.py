@@ -126,8 +126,8 @@ def _one_line_errors() -> Iterator[None]:
     """posecoach's own bad-input errors (a file, a model, a target, a profile, a calibration
     phase) become a :class:`UsageError`: their message is already the one line to print."""
     from posecoach.calibration import CalibrationError, PhaseRejected
-    from posecoach.detector import ModelError
     from posecoach.export import OutputError
+    from posecoach.model_file import ModelError
     from posecoach.sources import SourceError
     from posecoach.targets import TargetError
 

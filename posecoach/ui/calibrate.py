@@ -35,8 +35,8 @@ from posecoach.calibration import (
     save_profile,
     validate_name,
 )
-from posecoach.detector import ModelError
 from posecoach.live import LiveCoach
+from posecoach.model_file import ModelError
 from posecoach.report import before_after_medians
 from posecoach.results import FrameResult
 from posecoach.runs import ClipRun, calibrate_clip
