@@ -2,8 +2,8 @@
 video file, or live from a camera with prompts (:class:`TerminalPrompter`).
 
 Like :mod:`posecoach.cli` (which registers it with :func:`add_parsers`): parse, call the flows
-in :mod:`posecoach.runs`, print with :func:`~posecoach.terminal.say`. Bad input is one line on
-stderr and exit status 2.
+in :mod:`posecoach.calibration_runs`, print with :func:`~posecoach.terminal.say`. Bad input is
+one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _calibrate_video(args: argparse.Namespace) -> int:
     from posecoach.calibration import EmptyWindow, save_profile
-    from posecoach.runs import calibrate_windows
+    from posecoach.calibration_runs import calibrate_windows
     from posecoach.sources import open_source
 
     windows = {"neutral": args.neutral, "smile": args.smile}
@@ -120,7 +120,7 @@ def _calibrate_video(args: argparse.Namespace) -> int:
 def _calibrate_camera(args: argparse.Namespace) -> int:
     from posecoach import sources
     from posecoach.calibration import CalibrationRecorder, save_profile
-    from posecoach.runs import calibrate_live
+    from posecoach.calibration_runs import calibrate_live
 
     recorder = CalibrationRecorder(args.name, include_closed=not args.no_closed)
     source = sources.CameraSource(args.camera)
