@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from posecoach.detector import MODEL_SHA256, FaceTracker, TrackerMode  # noqa: E402
+from posecoach.detector import FaceTracker, TrackerMode  # noqa: E402
+from posecoach.model_file import MODEL_SHA256  # noqa: E402
 from posecoach.native import native_stderr_silenced  # noqa: E402
 from posecoach.results import FaceFrame  # noqa: E402
 

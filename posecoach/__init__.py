@@ -18,7 +18,7 @@ from typing import Any
 _EXPORTS = {
     "FaceTracker": "posecoach.detector",
     "TrackerMode": "posecoach.detector",
-    "ModelError": "posecoach.detector",
+    "ModelError": "posecoach.model_file",
     "compute_metrics": "posecoach.metrics",
     "Pipeline": "posecoach.pipeline",
     "PipelineOptions": "posecoach.pipeline",

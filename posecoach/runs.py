@@ -1,6 +1,6 @@
-"""The flows: a photo, a clip or a camera coached through a session, and a calibration learned
-from time windows of a video or live from a camera. The CLI and the page call these and only
-display what they return.
+"""The flows: a photo, a clip or a camera coached through a session (calibrating is in
+:mod:`posecoach.calibration_runs`). The CLI and the page call these and only display what they
+return.
 
 * :class:`CoachSettings`: what a person chose (target, strictness, hold, mirror, overlay,
   calibration), and the pipeline options for a still photo or a stream;
@@ -8,9 +8,7 @@ display what they return.
   (:mod:`posecoach.closing` closes the server's safely when their owner goes or the server exits);
 * :func:`coach_frames`: the one frame loop, used by :func:`run_source` (a photo or video
   file), :func:`run_clip` (an upload), :func:`run_live` and :func:`coach_live` (a camera);
-* :func:`run_photo` / :class:`PhotoCoach`: one photo;
-* :func:`calibrate_windows` / :func:`calibrate_clip`: a calibration from time windows of a
-  video; :func:`calibrate_live`: the guided calibration in front of a camera.
+* :func:`run_photo` / :class:`PhotoCoach`: one photo.
 
 The live page's video callback is :class:`posecoach.live.LiveCoach`, built on these.
 """
@@ -19,27 +17,14 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from posecoach.calibration import (
-    PHASES,
-    CalibrationProfile,
-    CalibrationRecorder,
-    CalibrationState,
-    PhaseSamples,
-    PhaseStats,
-    TrackerObserver,
-    Window,
-    build_calibration,
-    collect_windows,
-    run_timed,
-    validate_name,
-)
+from posecoach.calibration import CalibrationProfile
 from posecoach.closing import tie_tracker
 from posecoach.detector import FaceTracker, TrackerMode
 from posecoach.overlay import Annotator, Detail
@@ -427,82 +412,3 @@ def coach_live(
         session = CoachSession(settings.pipeline(target, tracker))
         run_live(source, session, show, mirror=settings.mirror, annotate=annotate)
     return session
-
-
-# -- calibration -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class WindowCalibration:
-    """A calibration learned from time windows of a video (not saved yet).
-
-    ``samples`` are the raw metrics per phase (for a before/after view), ``stats`` each
-    phase's summary in the order neutral, smile[, closed].
-    """
-
-    profile: CalibrationProfile
-    samples: dict[str, PhaseSamples]
-    stats: tuple[PhaseStats, ...]
-    windows: dict[str, Window]
-
-
-def calibrate_windows(
-    source: ImageSource | VideoFileSource,
-    name: str,
-    windows: Mapping[str, Window],
-    *,
-    model: str | None = None,
-    verbose: bool = False,
-) -> WindowCalibration:
-    """Learn profile ``name`` from an opened video (the caller closes it): ``windows`` maps
-    "neutral", "smile" and optionally "closed" to the time ranges where the person did each.
-    Nothing is written.
-
-    Raises:
-        CalibrationError: an invalid profile name.
-        SourceError: the source is a photo.
-        PhaseRejected: a phase is unusable (``reason`` says why, for the person);
-            :class:`~posecoach.calibration.EmptyWindow` for a range that holds no frames.
-        ModelError: the model is missing or broken.
-    """
-    validate_name(name)
-    if not {"neutral", "smile"} <= set(windows) <= set(PHASES):
-        raise ValueError(f"calibration windows must be neutral, smile[, closed], got {sorted(windows)}")
-    if source.is_image:
-        raise SourceError(f"{source.name}: calibration needs a video (a few seconds per phase), not a photo")
-    ordered = {phase: windows[phase] for phase in PHASES if phase in windows}
-    with open_tracker(model, verbose=verbose) as tracker:
-        samples = collect_windows(source, TrackerObserver(tracker), ordered)
-    cal = build_calibration(name, samples["neutral"], samples["smile"], samples.get("closed"))
-    return WindowCalibration(cal.profile, samples, cal.stats, ordered)
-
-
-def calibrate_clip(data: bytes, clip_name: str, name: str, windows: Mapping[str, Window]) -> WindowCalibration:
-    """:func:`calibrate_windows` on an uploaded clip, read from memory.
-
-    Raises:
-        SourceError: the upload is not a video posecoach can read (a photo included).
-        as :func:`calibrate_windows` otherwise.
-    """
-    validate_name(name)
-    with open_upload(data, clip_name) as source:
-        return calibrate_windows(source, name, windows)
-
-
-def calibrate_live(
-    source: Iterable[Frame | None],
-    recorder: CalibrationRecorder,
-    on_state: Callable[[CalibrationState], None] | None = None,
-    *,
-    model: str | None = None,
-    verbose: bool = False,
-    max_missing: int = 20,
-) -> CalibrationState:
-    """The guided calibration in front of a camera: ``recorder`` prompts and times the phases,
-    ``on_state`` shows each state. Gives up after ``max_missing`` failed reads in a row.
-    Returns the last state (``status`` "done" with the profile, or "failed"; not finished
-    when the frames ran out first). Nothing is written.
-
-    Raises:
-        ModelError: the model is missing or broken.
-    """
-    with open_tracker(model, verbose=verbose) as tracker:
-        return run_timed(source, TrackerObserver(tracker), recorder, on_state, max_missing=max_missing)

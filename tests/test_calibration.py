@@ -29,7 +29,7 @@ from posecoach.calibration import (
     validate_name,
 )
 from posecoach.calibration import Window, collect_windows, frame_luma, run_timed
-from posecoach.cli import TerminalPrompter
+from posecoach.cli_calibrate import TerminalPrompter
 from posecoach.results import EyeState, FaceFrame, FrameResult, Cue, Metrics
 
 from factories import simulated_camera

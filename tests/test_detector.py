@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from posecoach.detector import (
-    DEFAULT_MODEL_PATH,
-    FaceTracker,
-    ModelError,
-    TrackerMode,
-    resolve_model_path,
-    to_rgb_uint8,
-    verify_model,
-)
+from posecoach.detector import FaceTracker, TrackerMode, to_rgb_uint8
+from posecoach.model_file import DEFAULT_MODEL_PATH, ModelError, resolve_model_path, verify_model
 
 
 @pytest.fixture(scope="module")

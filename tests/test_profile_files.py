@@ -131,7 +131,7 @@ def test_devices_and_link_loops_through_every_entry_point(tmp_path: Path, capsys
 
 def test_model_fix_text_fits_how_the_model_was_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fix said "or pass --model PATH" to someone who had passed --model."""
-    from posecoach.detector import DEFAULT_MODEL_PATH, ModelError
+    from posecoach.model_file import DEFAULT_MODEL_PATH, ModelError
     from posecoach.runs import open_tracker
 
     broken = tmp_path / "broken.task"
@@ -145,9 +145,9 @@ def test_model_fix_text_fits_how_the_model_was_named(tmp_path: Path, monkeypatch
     assert str(e.value).endswith(f"(check the file POSECOACH_MODEL names, or unset POSECOACH_MODEL to use the "
                                  f"bundled {DEFAULT_MODEL_PATH.name})")  # fmt: skip
     monkeypatch.delenv("POSECOACH_MODEL")
-    import posecoach.detector
+    import posecoach.model_file
 
-    monkeypatch.setattr(posecoach.detector, "DEFAULT_MODEL_PATH", tmp_path / "gone" / "face_landmarker.task")
+    monkeypatch.setattr(posecoach.model_file, "DEFAULT_MODEL_PATH", tmp_path / "gone" / "face_landmarker.task")
     with pytest.raises(ModelError) as e:
         open_tracker()
     assert str(e.value).endswith("(restore assets/models/face_landmarker.task from the repository, "

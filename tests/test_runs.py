@@ -114,7 +114,7 @@ def test_run_clip_matches_the_session_loop() -> None:
 @needs_media
 def test_calibrate_clip_learns_from_the_chosen_ranges() -> None:
     from posecoach.calibration import CalibrationError, PhaseRejected, Window
-    from posecoach.runs import calibrate_clip
+    from posecoach.calibration_runs import calibrate_clip
     from posecoach.sources import SourceError
 
     data = CLIP.read_bytes()

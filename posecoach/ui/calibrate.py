@@ -35,11 +35,12 @@ from posecoach.calibration import (
     save_profile,
     validate_name,
 )
-from posecoach.detector import ModelError
+from posecoach.calibration_runs import calibrate_clip
 from posecoach.live import LiveCoach
+from posecoach.model_file import ModelError
 from posecoach.report import before_after_medians
 from posecoach.results import FrameResult
-from posecoach.runs import ClipRun, calibrate_clip
+from posecoach.runs import ClipRun
 from posecoach.sources import SourceError
 from posecoach.ui import panels
 from posecoach.ui.plain import md

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from posecoach.detector import ModelError
+from posecoach.model_file import ModelError
 from posecoach.targets import Target
 from posecoach.ui import calibrate, history, panels
 from posecoach.live import LiveCoach

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import cv2
 import streamlit as st
 
-from posecoach.detector import ModelError
 from posecoach.drills.blink import BlinkSettings, BlinkState
 from posecoach.drills.flows import DrillKind, DrillView, LiveDrill, ShutterRun, run_shutter_upload
 from posecoach.drills.recall import RecallPhase, RecallSettings, RecallState
@@ -30,6 +29,7 @@ from posecoach.drills.sheet import contact_sheet
 from posecoach.drills.shutter import ShutterState, ShutterSummary
 from posecoach.drills.sounds import chime_wav, data_uri, shutter_wav
 from posecoach.drills.words import KIND_DONE, kind_word, shot_word
+from posecoach.model_file import ModelError
 from posecoach.runs import CoachSettings
 from posecoach.sources import SourceError
 from posecoach.targets import Target

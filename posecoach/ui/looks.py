@@ -15,7 +15,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from posecoach.detector import ModelError
 from posecoach.looks import (
     ANGLES,
     LOOK_METRICS,
@@ -26,6 +25,7 @@ from posecoach.looks import (
     look_from_live,
     measure_photo_bytes,
 )
+from posecoach.model_file import ModelError
 from posecoach.runs import CoachSettings, PhotoCoach
 from posecoach.scoring import score_metrics
 from posecoach.sources import SourceError

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from posecoach.coaching import NO_FACE_TEXT
-from posecoach.detector import ModelError
+from posecoach.model_file import ModelError
 from posecoach.overlay import Detail
 from posecoach.results import TargetScore
 from posecoach.session import Capture, SessionSnapshot

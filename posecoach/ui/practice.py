@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from posecoach.detector import ModelError
+from posecoach.model_file import ModelError
 from posecoach.replay import ClipReplay
 from posecoach.report import WorkOn
 from posecoach.runs import ClipRun, CoachSettings, PhotoCoach, run_clip

@@ -15,7 +15,7 @@ import html
 import streamlit as st
 
 from posecoach.bestside import BestSideResult, SampleCollector, best_side_upload, guided_routine
-from posecoach.detector import ModelError
+from posecoach.model_file import ModelError
 from posecoach.routine_runs import LiveRoutine, run_routine_upload
 from posecoach.routines import Routine, RoutineError, RoutineResult, RoutineState, load_routines
 from posecoach.runs import CoachSettings

@@ -10,7 +10,7 @@ import html
 
 import streamlit as st
 
-from posecoach.detector import ModelError
+from posecoach.model_file import ModelError
 from posecoach.projector import ProjectorFrame, ProjectorRun, run_projector
 from posecoach.runs import CoachSettings
 from posecoach.sources import SourceError
