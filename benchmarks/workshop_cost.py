@@ -33,11 +33,11 @@ sys.path.insert(0, str(ROOT / "tests"))  # the clip of several faces the worksho
 
 from room_media import write_room_clip  # noqa: E402
 
-from posecoach.detector import DEFAULT_MODEL_PATH  # noqa: E402
+from posecoach.model_file import DEFAULT_MODEL_PATH  # noqa: E402
 from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
-from posecoach.runs import CoachSettings  # noqa: E402
+from posecoach.runs import CoachSettings, open_tracker  # noqa: E402
 from posecoach.targets import find_target  # noqa: E402
-from posecoach.workshop import Workshop, open_workshop_tracker  # noqa: E402
+from posecoach.workshop import Workshop  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 
@@ -92,7 +92,7 @@ def main() -> None:
         sys.exit(f"workshop_cost: needs the shared media in {MEDIA}")
     frames = _frames(args.frames)
     bare = _Bare(args.faces)
-    tracker = open_workshop_tracker(args.faces)
+    tracker = open_tracker(still=True, max_faces=args.faces)
     workshop = Workshop(find_target("corporate_headshot"), CoachSettings("corporate_headshot"), tracker, args.faces)
     times: dict[str, list[float]] = {"bare": [], "workshop": []}
     found: dict[str, list[int]] = {"bare": [], "workshop": []}

@@ -78,16 +78,20 @@ class CoachSettings:
         return PipelineOptions(strictness=self.strictness, hold_s=self.hold_s)
 
 
-def open_tracker(model: str | None = None, *, still: bool = False, verbose: bool = False) -> FaceTracker:
-    """A landmarker: IMAGE mode for a still photo, VIDEO mode for a stream (files and cameras).
+def open_tracker(
+    model: str | None = None, *, still: bool = False, max_faces: int = 4, verbose: bool = False
+) -> FaceTracker:
+    """The one place a landmarker is opened: IMAGE mode for a still photo (or separate images,
+    as workshop mode's tiles and crops are), VIDEO mode for a stream (files and cameras).
 
     ``model`` is a ``.task`` file (default ``$POSECOACH_MODEL`` or the bundled model);
-    ``verbose`` lets MediaPipe's native log lines through.
+    ``max_faces`` the most faces found in one image; ``verbose`` lets MediaPipe's native log
+    lines through.
 
     Raises:
         ModelError: the model is missing or broken (one line naming the file).
     """
-    return FaceTracker(model, TrackerMode.IMAGE if still else TrackerMode.VIDEO, verbose=verbose)
+    return FaceTracker(model, TrackerMode.IMAGE if still else TrackerMode.VIDEO, max_faces=max_faces, verbose=verbose)
 
 
 # -- the frame loop ----------------------------------------------------------------------------

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posecoach.detector import FaceTracker, TrackerMode
+from posecoach.detector import FaceTracker
 from posecoach.faces import FaceIds
 from posecoach.pipeline import Pipeline
 from posecoach.results import FaceFrame, FrameResult
-from posecoach.runs import CoachSettings
+from posecoach.runs import CoachSettings, open_tracker
 from posecoach.sources import Frame
 from posecoach.targets import Target
 from posecoach.tiling import Box, FaceFinder, face_box
@@ -81,7 +81,7 @@ class Workshop:
         target: the look everyone practises.
         settings: strictness, hold time (a calibration profile is one person's: not used).
         tracker: an IMAGE-mode tracker with ``max_faces`` at least ``max_faces`` (owned by
-            the caller); see :func:`open_workshop_tracker`.
+            the caller); see :func:`run_workshop`.
         max_faces: 2..:data:`MAX_FACES`.
         still: a single photo (tiles at once, no smoothing or persistence).
     """
@@ -137,16 +137,6 @@ class Workshop:
         return tuple(sorted(rows, key=lambda s: (-s.holds, -(s.best_hold or 0.0), -(s.best_score or 0.0), s.face_id)))
 
 
-def open_workshop_tracker(max_faces: int, model: str | None = None, *, verbose: bool = False) -> FaceTracker:
-    """The landmarker workshop mode needs: IMAGE mode (tiles and crops are separate images),
-    finding up to ``max_faces`` faces in each.
-
-    Raises:
-        ModelError: the model is missing or broken.
-    """
-    return FaceTracker(model, TrackerMode.IMAGE, max_faces=max_faces, verbose=verbose)
-
-
 @dataclass(frozen=True, eq=False)
 class WorkshopRun:
     """A photo or video coached to its end: the leaderboard, how many frames, how many faces
@@ -175,7 +165,8 @@ def run_workshop(
     Raises:
         ModelError: the model is missing or broken.
     """
-    with open_workshop_tracker(max_faces, model, verbose=verbose) as tracker:
+    # IMAGE mode: the tiles and crops are separate images, not one stream.
+    with open_tracker(model, still=True, max_faces=max_faces, verbose=verbose) as tracker:
         workshop = Workshop(target, settings, tracker, max_faces, still=still)
         started = time.perf_counter()
         n = most = 0

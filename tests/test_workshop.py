@@ -18,10 +18,10 @@ import pytest
 from posecoach.cli import main
 from posecoach.export import FACE_COLUMNS
 from posecoach.faces import FaceIds
-from posecoach.runs import CoachSettings
+from posecoach.runs import CoachSettings, open_tracker
 from posecoach.targets import find_target
 from posecoach.tiling import merge, tiles
-from posecoach.workshop import Workshop, open_workshop_tracker
+from posecoach.workshop import Workshop
 from room_media import HIDDEN, write_room_clip
 
 
@@ -72,7 +72,7 @@ def test_ids_hold_through_a_miss_and_are_never_reused() -> None:
 @pytest.mark.media
 def test_group_photo_finds_the_five_faces(shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     photo = shared_media / "multi_face.jpg"
-    with open_workshop_tracker(8) as tracker:
+    with open_tracker(still=True, max_faces=8) as tracker:
         raw = tracker.process_all(cv2.imread(str(photo)))
     assert len(raw) == 2  # MediaPipe on the whole frame, as the issue reports
     out = tmp_path / "rows.csv"
@@ -90,7 +90,7 @@ def test_group_photo_finds_the_five_faces(shared_media: Path, tmp_path: Path, ca
 @pytest.mark.media
 def test_merge_keeps_one_observation_per_face(shared_media: Path) -> None:
     img = cv2.imread(str(shared_media / "multi_face.jpg"))
-    with open_workshop_tracker(8) as tracker:
+    with open_tracker(still=True, max_faces=8) as tracker:
         ws = Workshop(find_target("corporate_headshot"), CoachSettings("corporate_headshot"), tracker, 8, still=True)
         faces = ws.process(img, 0.0).faces
     assert len(faces) == 5  # asked for up to 8: duplicates from the tiles are merged
@@ -110,7 +110,7 @@ def test_ids_stay_with_their_faces_across_the_clip(room_clip: tuple[Path, list])
     cap = cv2.VideoCapture(str(path))
     owner: dict[int, set[int]] = {}  # path index -> ids seen on it
     found = expected = 0
-    with open_workshop_tracker(4) as tracker:
+    with open_tracker(still=True, max_faces=4) as tracker:
         ws = Workshop(target, CoachSettings(target.name), tracker, 4)
         for i, centres in enumerate(truth):
             ok, frame = cap.read()
