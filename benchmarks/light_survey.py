@@ -1,5 +1,6 @@
-"""The light readings on real faces: GENKI-4K crops, the shared photos and clips, and synthetic
-light on the photos (one side darkened, background brightened, the whole frame darkened).
+"""The light readings on real faces: GENKI-4K crops and the shared photos, as shot and under synthetic light.
+
+One side darkened, the background brightened, the whole frame darkened.
 
     .venv/bin/python benchmarks/light_survey.py [--every 4]
 

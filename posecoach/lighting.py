@@ -259,7 +259,7 @@ def light_cue(reading: LightReading, verdict: Lighting) -> str:
 
     Directions are the subject's own (what they feel, and what they see on the same side in
     the mirror). No "move the lamp higher": ``top_bottom_stops`` reads the chin brighter than
-    the forehead by half a stop on 14 % of ordinary GENKI faces (fringes, hats, a shiny chin),
+    the forehead by half a stop on 15 % of ordinary GENKI faces (fringes, hats, a shiny chin),
     so it cannot tell a low lamp from a haircut.
     """
     if verdict is Lighting.BACKLIT:
