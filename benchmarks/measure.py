@@ -93,9 +93,10 @@ def ping_pong(n: int) -> list[int]:
 
 # -- contenders ----------------------------------------------------------------------------
 class Bare:
-    """The floor: MediaPipe's FaceLandmarker with the options posecoach uses, nothing else."""
+    """The floor: MediaPipe's FaceLandmarker with the options posecoach uses, nothing else;
+    ``faces`` the most faces it looks for (posecoach's one-person default is 4)."""
 
-    def __init__(self) -> None:
+    def __init__(self, faces: int = 4) -> None:
         keep_native_code_offline()  # as FaceTracker does: MediaPipe's uploader reaches nothing
         with native_stderr_silenced(True):
             import mediapipe as mp
@@ -107,7 +108,7 @@ class Bare:
                 FaceLandmarkerOptions(
                     base_options=BaseOptions(model_asset_path=str(DEFAULT_MODEL_PATH)),
                     running_mode=RunningMode.VIDEO,
-                    num_faces=4,
+                    num_faces=faces,
                     output_face_blendshapes=True,
                     output_facial_transformation_matrixes=True,
                 )

@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the clip of several faces the worksho
 
 from room_media import write_room_clip  # noqa: E402
 
-from posecoach.model_file import DEFAULT_MODEL_PATH  # noqa: E402
-from posecoach.native import keep_native_code_offline, native_stderr_silenced  # noqa: E402
+from benchmarks.measure import Bare  # noqa: E402
+
 from posecoach.runs import CoachSettings, open_tracker  # noqa: E402
 from posecoach.targets import find_target  # noqa: E402
 from posecoach.workshop import Workshop  # noqa: E402
@@ -57,31 +57,6 @@ def _frames(n: int) -> list[np.ndarray]:
     return out + out[-2:0:-1]  # ping-pong: the faces never jump
 
 
-class _Bare:
-    def __init__(self, faces: int) -> None:
-        keep_native_code_offline()
-        with native_stderr_silenced(True):
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions
-            from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
-
-            self.mp = mp
-            self.lm = FaceLandmarker.create_from_options(
-                FaceLandmarkerOptions(
-                    base_options=BaseOptions(model_asset_path=str(DEFAULT_MODEL_PATH)),
-                    running_mode=RunningMode.VIDEO,
-                    num_faces=faces,
-                    output_face_blendshapes=True,
-                    output_facial_transformation_matrixes=True,
-                )
-            )
-
-    def __call__(self, frame: np.ndarray, t_ms: int) -> int:
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        found = self.lm.detect_for_video(self.mp.Image(image_format=self.mp.ImageFormat.SRGB, data=rgb), t_ms)
-        return len(found.face_landmarks)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--faces", type=int, default=4, help="N of --faces (default 4: the clip has four people)")
@@ -91,7 +66,7 @@ def main() -> None:
     if not MEDIA.is_dir():
         sys.exit(f"workshop_cost: needs the shared media in {MEDIA}")
     frames = _frames(args.frames)
-    bare = _Bare(args.faces)
+    bare = Bare(args.faces)
     tracker = open_tracker(still=True, max_faces=args.faces)
     workshop = Workshop(find_target("corporate_headshot"), CoachSettings("corporate_headshot"), tracker, args.faces)
     times: dict[str, list[float]] = {"bare": [], "workshop": []}
@@ -104,13 +79,13 @@ def main() -> None:
         for name in order:
             t0 = time.perf_counter()
             if name == "bare":
-                n = bare(frame, t_ms)
+                n = len(bare(frame).face_landmarks)
             else:
                 n = len(workshop.process(frame, float(t_ms)).faces)
             times[name].append((time.perf_counter() - t0) * 1000.0)
             found[name].append(n)
     tracker.close()
-    bare.lm.close()
+    bare.close()
     med = {k: float(np.median(v)) for k, v in times.items()}
     print(f"{len(times['bare'])} frames of 1280x720, four real faces, --faces {args.faces}")
     print(f"{'contender':<34} {'median ms':>10} {'p95 ms':>8} {'faces/frame':>12}")
