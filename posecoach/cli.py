@@ -318,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.set_defaults(func=cmd_live)
 
     cli_calibrate.add_parsers(sub)  # calibrate
-    history_cli.add_commands(sub)
+    history_cli.add_parsers(sub)  # history, report
     cli_looks.add_parsers(sub, _Parser)  # target from-photo/list/delete, bestside
     cli_drills.add_parsers(sub, _Parser)  # drill shutter
     cli_room.add_parsers(sub)  # check

@@ -38,7 +38,7 @@ def add_keep_options(parser: argparse.ArgumentParser) -> None:
                         help="write a self-contained HTML report of the session (with its best frames)")  # fmt: skip
 
 
-def add_commands(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     """The ``history`` and ``report`` subcommands."""
     h = sub.add_parser(
         "history",
