@@ -345,11 +345,6 @@ def _mean(samples: Sequence[SideSample], name: str) -> float:
     return float(np.mean([s.value(name) for s in samples])) if samples else float("nan")
 
 
-def best_side_of_results(results: Iterable[FrameResult | None]) -> BestSideResult:
-    """:func:`best_side` over coached frames."""
-    return best_side(sample(r) for r in results if r is not None)
-
-
 def best_side_source(source: object, *, model: str | None = None, verbose: bool = False) -> BestSideResult:
     """Run an opened video (the caller closes it) and compare the sides the person showed.
 

@@ -146,8 +146,7 @@ class CalibrationProfile:
       :data:`GAZE_BASELINE_FLOOR`), so their own look into the lens reads 1;
     * ``eyes``: re-read with the calibrated openness (OPEN <-> CLOSED; LOOKING_DOWN kept);
     * framing (``face_x``, ``face_y``, ``face_height``) unchanged: framing targets are about
-      the picture; :attr:`face_height_neutral` is the baseline for "forehead forward" (see
-      :meth:`face_scale`).
+      the picture; :attr:`face_height_neutral` is the face's size at rest (1.0 = as calibrated).
 
     Every 0..1 score is clipped to 0..1. Angles are in degrees, signs as in
     :class:`~posecoach.results.Metrics`.
@@ -230,10 +229,6 @@ class CalibrationProfile:
         side-by-side view (angles in degrees, the rest 0..1)."""
         c = self.apply(m)
         return tuple((name, m.value(name), c.value(name)) for name in BEFORE_AFTER_METRICS)
-
-    def face_scale(self, m: Metrics) -> float:
-        """Face size relative to the neutral calibration (1.0 = as calibrated, >1 = closer)."""
-        return m.face_height / self.face_height_neutral
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as the JSON object saved to disk (numbers and two strings)."""

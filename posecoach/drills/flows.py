@@ -162,7 +162,6 @@ class LiveDrill:
         self._prompt = ""
         self._flash_until = -1.0
         self._last_t = 0.0
-        self._hold_seen = False
 
     # -- wiring --------------------------------------------------------------------------------
     def attach(self, session: CoachSession) -> None:
