@@ -381,10 +381,10 @@ class LivePage:
         wait_for(lambda: self.button("STOP").count() > 0, 60, "the STOP button after START")
 
     def leave_calibration(self, timeout_s: float = 60) -> None:
-        """Press "Cancel calibration" (or "Back to coaching") until the coaching panel, with
-        its frame counter, is back. A click that lands while the page re-renders may be lost,
-        so it is repeated."""
-        leave = self.page.get_by_role("button", name=re.compile(r"^(Cancel calibration|Back to coaching)$"))
+        """Press "Cancel calibration" (or "Back to coaching", or a stopped calibration's
+        "Cancel") until the coaching panel, with its frame counter, is back. A click that lands
+        while the page re-renders may be lost, so it is repeated."""
+        leave = self.page.get_by_role("button", name=re.compile(r"^(Cancel calibration|Back to coaching|Cancel)$"))
 
         def back() -> bool:
             if self.frames() > 0:
@@ -540,7 +540,9 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
         resumed = wait_frames_beyond(live, stopped, 45)
         time.sleep(2.0)
         assert live.button("STOP").count() > 0, f"the call dropped after START #{cycle + 1}"
-        assert live.frames() > resumed, f"frames stopped flowing after START #{cycle + 1}"
+        # The counter is redrawn once a second, later on a loaded machine: wait for its next
+        # value rather than read it once (a dropped call never moves it again).
+        wait_frames_beyond(live, resumed, 1, 30)
     live.stop()
     assert outside == [], f"the page loaded something from outside this machine: {outside}"
 
@@ -599,14 +601,18 @@ def test_live_calibration_shows_prompts_countdown_and_feedback(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_calibration.png"), full_page=True)
 
-    if not page.get_by_text("Calibration done").count():
-        # STOP in the middle: the step under way starts over with the next START; the steps
-        # already done are kept.
-        live.stop()
-        # Wait for the page to show the camera stopped: a "Get ready" prompt alone may be the
-        # next step's own countdown, drawn before the page saw the STOP.
-        wait_for(lambda: page.get_by_text("the calibration begins with the first frame").count() > 0, 30,
-                 "the page to see the STOP")  # fmt: skip
+    # STOP in the middle: the step under way starts over with the next START; the steps
+    # already done are kept. The calibration runs on while the STOP travels (the next step is
+    # 4 s away at least), so it may also end first: done, or stopped after a third rejection.
+    live.stop()
+    ended = page.get_by_text(re.compile(r"Calibration (done|stopped)"))
+    # Wait for the page to show the camera stopped: a "Get ready" prompt alone may be the
+    # next step's own countdown, drawn before the page saw the STOP.
+    waiting = page.get_by_text("the calibration begins with the first frame")
+    wait_for(lambda: waiting.count() > 0 or ended.count() > 0, 30, "the page to see the STOP")
+    if ended.count():
+        live.leave_calibration()
+    else:
         assert live.text("pc-cal-prompt").startswith("Get ready: ")
         assert "Starts in 2" in live.text("pc-cal-countdown")
         if feedback[0].startswith("Neutral face: done"):
@@ -614,8 +620,8 @@ def test_live_calibration_shows_prompts_countdown_and_feedback(
         live.start()
         wait_for(lambda: live.text("pc-cal-countdown").strip() not in ("", "Starts in 2"), 60,
                  "the calibration to run again after START")  # fmt: skip
-    live.leave_calibration()
-    live.stop()
+        live.leave_calibration()
+        live.stop()
     assert outside == [], f"the page loaded something from outside this machine: {outside}"
     assert {p.name for p in profile_dir.iterdir()} <= {"browser_test.json"}
 
@@ -708,9 +714,11 @@ def test_live_calibration_in_the_browser_saves_and_applies_a_profile(
         assert "Chin up / down" in table
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser_calibration_done.png"), full_page=True)
-        # Back to coaching, now calibrated for ana_live.
+        # Back to coaching, now calibrated for ana_live (the expander is drawn just after the
+        # frame counter that leave_calibration waits for).
         live.leave_calibration()
-        assert page.get_by_text("Calibration for ana_live: before / after").count() > 0
+        wait_for(lambda: page.get_by_text("Calibration for ana_live: before / after").count() > 0, 30,
+                 "the coaching panel's before/after for ana_live")  # fmt: skip
         live.stop()
         close_quietly(context)
         assert outside == [], f"the page loaded something from outside this machine: {outside}"
