@@ -451,6 +451,8 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
     page.goto(server.url, wait_until="domcontentloaded", timeout=60_000)
     live = LivePage(page)
     wait_for(lambda: live.button("START").count() > 0, 90, "the camera component's START button")
+    # The panel is drawn beside the component, not before its button: wait for its counter.
+    wait_for(lambda: live.frames() >= 0, 30, "the live panel's frame counter")
     assert live.frames() == 0, "nothing is processed before START"
     # A target whose cue follows the smile (the clip is straight-on: neutral, then smiling).
     live.choose_target(TARGET_TITLE)
