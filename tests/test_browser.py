@@ -99,11 +99,23 @@ def _y4m_frames(path: Path) -> int:
     return (path.stat().st_size - len(header)) // (len(b"FRAME\n") + 640 * 360 * 3 // 2)
 
 
+#: The fake camera's order of single_face.mp4's frames: its neutral start (frames 0-15) played
+#: forward and back (1.1 s), then the rest (the smile). The clip's own 0.6 s of neutral makes
+#: "Bigger smile" the cue for only 4 frames (133 ms) of each 2.4 s loop, which the panel,
+#: redrawn once a second, showed in no poll of 30 s on a loaded machine. Simulated 1 Hz polls
+#: of the live coach's per-frame score and cue (offline, 30 fps) pass the test's check in 30 s
+#: 83 % of the time with the clip as is; with this order in 60 s, 99.9 %.
+NEUTRAL_HELD = (*range(0, 16), *range(15, -1, -1))
+
+
 @pytest.fixture(scope="module")
 def fake_camera_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """single_face.mp4 as the fake camera: neutral ~0.6 s, then a broad smile; loops every 2.4 s.
-    Each frame carries its index in a strip at the top (:func:`liveprobe.stamp`)."""
-    frames = [stamp(f, i) for i, f in enumerate(_clip_frames())]
+    """single_face.mp4 as the fake camera: neutral ~1.1 s (:data:`NEUTRAL_HELD`), then a broad
+    smile ~1.8 s; loops every 2.9 s. Each frame carries its index in the file in a strip at the
+    top (:func:`liveprobe.stamp`)."""
+    clip = _clip_frames()
+    order = [*NEUTRAL_HELD, *range(16, len(clip))]
+    frames = [stamp(clip[k].copy(), i) for i, k in enumerate(order)]
     return _write_y4m(tmp_path_factory.mktemp("camera") / "single_face.y4m", frames)
 
 
@@ -370,10 +382,10 @@ class LivePage:
         wait_for(lambda: self.button("STOP").count() > 0, 60, "the STOP button after START")
 
     def leave_calibration(self, timeout_s: float = 60) -> None:
-        """Press "Cancel calibration" (or "Back to coaching") until the coaching panel, with
-        its frame counter, is back. A click that lands while the page re-renders may be lost,
-        so it is repeated."""
-        leave = self.page.get_by_role("button", name=re.compile(r"^(Cancel calibration|Back to coaching)$"))
+        """Press "Cancel calibration" (or "Back to coaching", or a stopped calibration's
+        "Cancel") until the coaching panel, with its frame counter, is back. A click that lands
+        while the page re-renders may be lost, so it is repeated."""
+        leave = self.page.get_by_role("button", name=re.compile(r"^(Cancel calibration|Back to coaching|Cancel)$"))
 
         def back() -> bool:
             if self.frames() > 0:
@@ -440,6 +452,8 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
     page.goto(server.url, wait_until="domcontentloaded", timeout=60_000)
     live = LivePage(page)
     wait_for(lambda: live.button("START").count() > 0, 90, "the camera component's START button")
+    # The panel is drawn beside the component, not before its button: wait for its counter.
+    wait_for(lambda: live.frames() >= 0, 30, "the live panel's frame counter")
     assert live.frames() == 0, "nothing is processed before START"
     # A target whose cue follows the smile (the clip is straight-on: neutral, then smiling).
     live.choose_target(TARGET_TITLE)
@@ -496,7 +510,7 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
     assert sockets, "streaming, yet the server has no UDP socket: the check would prove nothing"
     assert all(is_loopback(a) for a in sockets), f"WebRTC listens beyond loopback: {sockets}"
 
-    # 2. Score and cue change as the clip goes from neutral to smiling (it loops every 2.4 s).
+    # 2. Score and cue change as the clip goes from neutral to smiling (it loops every 2.9 s).
     scores: set[str] = set()
     cues: set[str] = set()
 
@@ -510,7 +524,9 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
         return len(cues) >= 2 and len(values) >= 3 and max(values) - min(values) >= 10
 
     try:
-        wait_for(varied, 30, "the score and the cue to change with the clip", every_s=0.15)
+        # 60 s: the panel shows one score and cue a second, and the score sits at two values
+        # (neutral, smile) but for ~8 frames of each loop (see NEUTRAL_HELD).
+        wait_for(varied, 60, "the score and the cue to change with the clip", every_s=0.15)
     finally:
         print(f"browser: scores seen {sorted(scores, key=int)}; cues seen {sorted(cues)}")
     # The smile is held long enough for a hold: its best frame lands in the gallery.
@@ -529,7 +545,9 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
         resumed = wait_frames_beyond(live, stopped, 45)
         time.sleep(2.0)
         assert live.button("STOP").count() > 0, f"the call dropped after START #{cycle + 1}"
-        assert live.frames() > resumed, f"frames stopped flowing after START #{cycle + 1}"
+        # The counter is redrawn once a second, later on a loaded machine: wait for its next
+        # value rather than read it once (a dropped call never moves it again).
+        wait_frames_beyond(live, resumed, 1, 30)
     live.stop()
     assert outside == [], f"the page loaded something from outside this machine: {outside}"
 
@@ -545,7 +563,7 @@ def test_live_camera_coaching_in_a_real_browser(server: Server, context, fake_ca
 def test_live_calibration_shows_prompts_countdown_and_feedback(
     server: Server, context, profile_dir: Path  # noqa: ANN001
 ) -> None:
-    """A live calibration on the fake camera. The clip loops every 2.4 s (neutral ~0.6 s, then a
+    """A live calibration on the fake camera. The clip loops every 2.9 s (neutral ~1.1 s, then a
     broad smile), so a timed phase may well be rejected: the test asserts what the person is
     shown (prompts, a countdown, each phase's outcome), not that the calibration succeeds."""
     page = context.new_page()
@@ -588,14 +606,18 @@ def test_live_calibration_shows_prompts_countdown_and_feedback(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_calibration.png"), full_page=True)
 
-    if not page.get_by_text("Calibration done").count():
-        # STOP in the middle: the step under way starts over with the next START; the steps
-        # already done are kept.
-        live.stop()
-        # Wait for the page to show the camera stopped: a "Get ready" prompt alone may be the
-        # next step's own countdown, drawn before the page saw the STOP.
-        wait_for(lambda: page.get_by_text("the calibration begins with the first frame").count() > 0, 30,
-                 "the page to see the STOP")  # fmt: skip
+    # STOP in the middle: the step under way starts over with the next START; the steps
+    # already done are kept. The calibration runs on while the STOP travels (the next step is
+    # 4 s away at least), so it may also end first: done, or stopped after a third rejection.
+    live.stop()
+    ended = page.get_by_text(re.compile(r"Calibration (done|stopped)"))
+    # Wait for the page to show the camera stopped: a "Get ready" prompt alone may be the
+    # next step's own countdown, drawn before the page saw the STOP.
+    waiting = page.get_by_text("the calibration begins with the first frame")
+    wait_for(lambda: waiting.count() > 0 or ended.count() > 0, 30, "the page to see the STOP")
+    if ended.count():
+        live.leave_calibration()
+    else:
         assert live.text("pc-cal-prompt").startswith("Get ready: ")
         assert "Starts in 2" in live.text("pc-cal-countdown")
         if feedback[0].startswith("Neutral face: done"):
@@ -603,8 +625,8 @@ def test_live_calibration_shows_prompts_countdown_and_feedback(
         live.start()
         wait_for(lambda: live.text("pc-cal-countdown").strip() not in ("", "Starts in 2"), 60,
                  "the calibration to run again after START")  # fmt: skip
-    live.leave_calibration()
-    live.stop()
+        live.leave_calibration()
+        live.stop()
     assert outside == [], f"the page loaded something from outside this machine: {outside}"
     assert {p.name for p in profile_dir.iterdir()} <= {"browser_test.json"}
 
@@ -697,9 +719,11 @@ def test_live_calibration_in_the_browser_saves_and_applies_a_profile(
         assert "Chin up / down" in table
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser_calibration_done.png"), full_page=True)
-        # Back to coaching, now calibrated for ana_live.
+        # Back to coaching, now calibrated for ana_live (the expander is drawn just after the
+        # frame counter that leave_calibration waits for).
         live.leave_calibration()
-        assert page.get_by_text("Calibration for ana_live: before / after").count() > 0
+        wait_for(lambda: page.get_by_text("Calibration for ana_live: before / after").count() > 0, 30,
+                 "the coaching panel's before/after for ana_live")  # fmt: skip
         live.stop()
         close_quietly(context)
         assert outside == [], f"the page loaded something from outside this machine: {outside}"

@@ -155,11 +155,20 @@ def test_the_history_tab_after_three_kept_sessions(browser, tmp_path: Path) -> N
                  "the History tab's progress caption")  # fmt: skip
         wait_for(lambda: page.locator("[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg")
                  .count() >= 2, 60, "both progress charts")  # fmt: skip
-        time.sleep(1.0)  # the charts' enter transition
+        # The table is drawn after the charts (its grid loads on its own): wait for it, not a sleep.
+        testids: list[str] = []
+
+        def table_shown() -> bool:
+            testids[:] = page.eval_on_selector_all("[data-testid]", "els => els.map(e => e.dataset.testid)")
+            return "stDataFrame" in testids
+
+        try:
+            wait_for(table_shown, 30, "the sessions table")
+        finally:
+            print(f"\nhistory tab: test ids {sorted(set(testids))}")
+        time.sleep(1.0)  # the charts' enter transition, for the screenshot only
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "history_tab.png"), full_page=True)
-        testids = page.eval_on_selector_all("[data-testid]", "els => els.map(e => e.dataset.testid)")
-        assert "stDataFrame" in testids, sorted(set(testids))
         assert outside == [], f"the page made requests outside this machine: {outside}"
     finally:
         if page is not None:
