@@ -34,6 +34,25 @@ def test_restart_phase_keeps_the_steps_already_done() -> None:
     assert rec.state.profile.smile_neutral == pytest.approx(0.1, abs=0.02)
 
 
+def test_a_frame_in_flight_after_stop_does_not_eat_the_next_countdown() -> None:
+    """The page restarts the step when the camera stops; a frame already on its way then
+    started the countdown's clock, and the next START (seconds later) recorded at once."""
+    rec = CalibrationRecorder("ana", include_closed=False)
+    feed(rec, 0.0, 3_000.0, metrics(smile=0.1))
+    assert rec.state.status == "record"
+    rec.restart_phase()  # STOP
+    rec.update(metrics(smile=0.1), 3_040.0, luma=120.0)  # the frame in flight
+    feed(rec, 9_000.0, 10_900.0, metrics(smile=0.1))  # START, 6 s later
+    assert rec.state.status == "prepare" and rec.state.seconds_left == pytest.approx(0.13, abs=0.05)
+    feed(rec, 10_900.0, 11_100.0, metrics(smile=0.1))
+    assert rec.state.status == "record"
+    # A short pause within a countdown (under its 2 s) is not a new start: the clock runs on.
+    rec.restart_phase()
+    feed(rec, 20_000.0, 20_500.0, metrics(smile=0.1))
+    feed(rec, 21_500.0, 22_100.0, metrics(smile=0.1))  # 2 s after the first frame: recording
+    assert rec.state.status == "record"
+
+
 def test_restart_phase_after_the_end_changes_nothing() -> None:
     rec = CalibrationRecorder("ana", include_closed=False)
     feed(rec, 0.0, 22_000.0, metrics(smile=0.1))  # never a smile: three attempts, then it fails

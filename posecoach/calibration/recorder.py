@@ -243,11 +243,15 @@ class CalibrationRecorder:
     def _update(self, metrics: Metrics | None, t_ms: float, luma: float | None) -> CalibrationState:
         if self._stage in ("done", "failed"):
             return self._state
-        t = float(t_ms) / 1000.0 if t_ms is not None and math.isfinite(t_ms) else self._t
-        t = max(t, self._t)
+        prev = self._t
+        t = float(t_ms) / 1000.0 if t_ms is not None and math.isfinite(t_ms) else prev
+        t = max(t, prev)
         self._t = t
         self._face_found = metrics is not None
-        if self._stage_t0 is None:
+        if self._stage_t0 is None or (self._stage == "prepare" and t - prev > self.prepare_s):
+            # A countdown starts with its first frame, and starts over after a pause in the
+            # frames longer than itself: a frame still in flight after STOP must not start the
+            # clock that the next START would find run out.
             self._stage_t0 = t
         if self._stage == "prepare" and t - self._stage_t0 >= self.prepare_s:
             self._stage, self._stage_t0 = "record", t
