@@ -1,5 +1,5 @@
 """``python -m posecoach`` is the same as the ``posecoach`` command."""
 
-from posecoach.cli import main
+from posecoach.entry import main
 
 raise SystemExit(main())

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 
 from posecoach import cli_history as history_cli
+from posecoach.entry import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from posecoach.native import native_stderr_silenced
 from posecoach.terminal import (
     Stopped,
@@ -40,10 +41,6 @@ from posecoach.terminal import (
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the commands import lazily (a quick --help)
     import numpy as np
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 # -- progress --------------------------------------------------------------------------

@@ -245,7 +245,7 @@ def test_ctrl_c_during_start_up_is_one_line(clip: Path, stage: str) -> None:
     """A Ctrl-C while NumPy, OpenCV or MediaPipe were loading was a KeyboardInterrupt traceback.
 
     The signal is sent once the process has mapped the stage's library. (The interpreter's own
-    first ~50 ms, before any posecoach code runs, cannot be covered by Python code.) Python
+    first ~30 ms, before ``posecoach.entry`` runs, cannot be covered by Python code.) Python
     may end by re-raising SIGINT after the message (status -2 here, 130 in a shell): MediaPipe's
     native start-up code marks the interrupt as unhandled."""
     proc = subprocess.Popen([sys.executable, "-m", "posecoach", "analyze", str(clip)],
@@ -254,6 +254,22 @@ def test_ctrl_c_during_start_up_is_one_line(clip: Path, stage: str) -> None:
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert err == "posecoach: interrupted\n" and proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
+
+
+def test_ctrl_c_while_the_command_line_imports_is_one_line() -> None:
+    """The ~40 ms of importing ``posecoach.cli`` ran before ``main`` could catch a Ctrl-C: a
+    traceback. The entry point now imports it under its own guard. (A finder that raises
+    KeyboardInterrupt stands in for the signal arriving during that import.)"""
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'posecoach.cli':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "import runpy\n"
+            "runpy.run_module('posecoach', run_name='__main__')\n")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (130, "posecoach: interrupted\n", "")
 
 
 # -- what is printed ---------------------------------------------------------------------------------
