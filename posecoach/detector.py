@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posecoach.model_file import DEFAULT_MODEL_PATH, MODEL_SHA256, ModelError, model_fix, resolve_model_path, verify_model
+from posecoach.model_file import ModelError, checked_model_path, model_fix
 from posecoach.native import keep_native_code_offline, matplotlib_cache_outside_home, native_stderr_silenced
 from posecoach.results import N_LANDMARKS, FaceFrame
 
@@ -117,8 +117,7 @@ class FaceTracker:
         max_side: int = DEFAULT_MAX_SIDE,
         verbose: bool = False,
     ) -> None:
-        path = resolve_model_path(model)
-        verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None, model_fix(model))
+        path = checked_model_path(model)
         keep_native_code_offline()  # before MediaPipe loads: its native uploader must reach nothing
         with native_stderr_silenced(not verbose):
             with matplotlib_cache_outside_home():

@@ -1,6 +1,7 @@
-"""The ``posecoach`` command's entry point, kept tiny: a Ctrl-C while the command line's own
-modules (NumPy, OpenCV, ...) are still importing says one line, not a traceback. Only the
-interpreter's own start-up, before this module runs, is left uncovered."""
+"""The ``posecoach`` command's entry point, kept tiny: a Ctrl-C while :mod:`posecoach.cli` and
+the standard-library modules it needs are still importing says one line, not a traceback
+(``cli.main`` guards the rest, NumPy, OpenCV and MediaPipe included). Only the interpreter's
+own start-up, before this module runs, is left uncovered."""
 
 from __future__ import annotations
 

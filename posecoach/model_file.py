@@ -56,6 +56,18 @@ def model_fix(model: str | os.PathLike[str] | None = None) -> str:
     )
 
 
+def checked_model_path(model: str | os.PathLike[str] | None = None) -> Path:
+    """The model to load (see :func:`resolve_model_path`), checked by :func:`verify_model`:
+    the bundled file against :data:`MODEL_SHA256`, another file against its bundle's own
+    checksums.
+
+    Raises:
+        ModelError: with one line naming the file and what to do.
+    """
+    path = resolve_model_path(model)
+    return verify_model(path, MODEL_SHA256 if path == DEFAULT_MODEL_PATH else None, model_fix(model))
+
+
 def verify_model(path: Path, expected_sha256: str | None = MODEL_SHA256, fix: str | None = None) -> Path:
     """Check that ``path`` is a readable, intact model file; checked once per process.
 

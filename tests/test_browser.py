@@ -615,6 +615,7 @@ def test_live_calibration_shows_prompts_countdown_and_feedback(
     # next step's own countdown, drawn before the page saw the STOP.
     waiting = page.get_by_text("the calibration begins with the first frame")
     wait_for(lambda: waiting.count() > 0 or ended.count() > 0, 30, "the page to see the STOP")
+    print(f"browser calibration after STOP: {'ended first' if ended.count() else 'the step starts over'}")
     if ended.count():
         live.leave_calibration()
     else:

@@ -53,6 +53,21 @@ def test_a_frame_in_flight_after_stop_does_not_eat_the_next_countdown() -> None:
     assert rec.state.status == "record"
 
 
+def test_a_camera_slower_than_a_frame_per_countdown_still_gets_to_record() -> None:
+    """Frames 2.5 s apart (a struggling camera): every gap is longer than the 2 s countdown, and
+    the countdown must not start over on each of them, before or after a STOP."""
+    for stop in (False, True):
+        rec = CalibrationRecorder("ana", include_closed=False)
+        if stop:
+            feed(rec, 0.0, 1_000.0, metrics(smile=0.1))
+            rec.restart_phase()
+        seen = set()
+        for t in range(10_000, 30_000, 2_500):
+            seen.add(rec.update(metrics(smile=0.1), float(t), luma=120.0).status)
+        # It records (and, with too few frames, says so and tries again): never stuck counting down.
+        assert "record" in seen and rec.state.attempt > 1, (stop, seen, rec.state.feedback)
+
+
 def test_restart_phase_after_the_end_changes_nothing() -> None:
     rec = CalibrationRecorder("ana", include_closed=False)
     feed(rec, 0.0, 22_000.0, metrics(smile=0.1))  # never a smile: three attempts, then it fails

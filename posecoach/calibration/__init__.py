@@ -15,7 +15,7 @@ smile, eyes closed) learns the person. Four rooms:
   the one list of phases with their titles and prompts.
 
 Running a calibration over a video's time windows or a camera is a flow of
-:mod:`posecoach.runs`.
+:mod:`posecoach.calibration_runs`.
 
 Example::
 

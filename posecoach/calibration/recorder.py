@@ -159,6 +159,7 @@ class CalibrationRecorder:
             self._attempt = 1
             self._stage = "prepare"
             self._stage_t0: float | None = None
+            self._resumed = False  # restart_phase: the countdown's clock may start over once
             self._t = 0.0
             self._metrics: list[Metrics | None] = []
             self._luma: list[float] = []
@@ -177,7 +178,7 @@ class CalibrationRecorder:
         its timestamp (a camera started again may count from zero)."""
         with self._lock:
             if self._stage in ("prepare", "record"):
-                self._stage, self._stage_t0, self._t = "prepare", None, 0.0
+                self._stage, self._stage_t0, self._t, self._resumed = "prepare", None, 0.0, True
                 self._metrics, self._luma = [], []
                 self._face_found = False
                 self._state = self._make_state()
@@ -248,13 +249,15 @@ class CalibrationRecorder:
         t = max(t, prev)
         self._t = t
         self._face_found = metrics is not None
-        if self._stage_t0 is None or (self._stage == "prepare" and t - prev > self.prepare_s):
-            # A countdown starts with its first frame, and starts over after a pause in the
-            # frames longer than itself: a frame still in flight after STOP must not start the
-            # clock that the next START would find run out.
-            self._stage_t0 = t
+        if self._stage_t0 is None:
+            self._stage_t0 = t  # a countdown starts with its first frame
+        elif self._resumed and self._stage == "prepare" and t - prev > self.prepare_s:
+            # After restart_phase (STOP), a frame still in flight started the clock that the
+            # next START, seconds later, would find run out: start it over, once (a camera
+            # slower than one frame per countdown must still get to record).
+            self._stage_t0, self._resumed = t, False
         if self._stage == "prepare" and t - self._stage_t0 >= self.prepare_s:
-            self._stage, self._stage_t0 = "record", t
+            self._stage, self._stage_t0, self._resumed = "record", t, False
             self._metrics, self._luma = [], []
         if self._stage == "record":
             plan = self.plan[self._index]
