@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the clip of several faces the worksho
 
 from room_media import write_room_clip  # noqa: E402
 
+from benchmarks.corpus import clip_frames  # noqa: E402
 from benchmarks.measure import Bare  # noqa: E402
 
 from posecoach.runs import CoachSettings, open_tracker  # noqa: E402
@@ -46,14 +46,7 @@ def _frames(n: int) -> list[np.ndarray]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "room.avi"
         write_room_clip(MEDIA, path, n_frames=n)
-        cap = cv2.VideoCapture(str(path))
-        out = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            out.append(frame)
-        cap.release()
+        out = clip_frames(str(path))  # an absolute path: MEDIA / path is path
     return out + out[-2:0:-1]  # ping-pong: the faces never jump
 
 
